@@ -1,0 +1,1 @@
+"""A self-hosted CRM for small sales teams."""

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI), mounted in front of Reflex on the same port."""

@@ -1,0 +1,62 @@
+"""The FastAPI app that Reflex mounts underneath (`rx.App(api_transformer=...)`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from crm_app import routes
+from crm_app.api import problems
+from crm_app.api.routes import auth_cookie, me, users
+
+DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
+
+
+def create_app() -> FastAPI:
+    """Build the API application with every route and error handler."""
+    app = FastAPI(
+        title="CRM API",
+        version="1",
+        description="REST API of the CRM. Authenticate with `Authorization: Bearer <API key>`.",
+        openapi_url=f"{routes.API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    problems.install(app)
+    v1 = APIRouter(prefix=routes.API_PREFIX)
+    v1.include_router(me.router)
+    v1.include_router(users.router)
+    app.include_router(v1)
+    app.include_router(auth_cookie.router)
+    app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")
+
+    @app.get(routes.API_DOCS, include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "",
+            title="CRM API",
+            swagger_js_url=f"{routes.API_PREFIX}/docs-static/swagger-ui-bundle.js",
+            swagger_css_url=f"{routes.API_PREFIX}/docs-static/swagger-ui.css",
+            swagger_favicon_url=f"{routes.API_PREFIX}/docs-static/favicon.png",
+        )
+
+    @app.api_route(
+        f"{routes.API_PREFIX}/{{path:path}}",
+        methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        include_in_schema=False,
+    )
+    def unknown_route(path: str) -> None:
+        # Without this, unknown API paths would fall through to the web app's pages.
+        from crm_app.services.errors import NotFound
+
+        raise NotFound(f"No API route {routes.API_PREFIX}/{path}.")
+
+    return app
+
+
+api = create_app()

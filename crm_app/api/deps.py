@@ -1,0 +1,47 @@
+"""Request dependencies: a database session per request and the calling user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from crm_app.db import session_scope
+from crm_app.models import User
+from crm_app.services import api_key
+from crm_app.services.errors import Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from Settings -> API keys.")
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    with session_scope() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_actor(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user whose API key is in `Authorization: Bearer`, or 401."""
+    if credentials is None:
+        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    user = api_key.authenticate_key(session, credentials.credentials)
+    if user is None:
+        raise Unauthenticated("The API key is unknown, revoked or expired.")
+    return user
+
+
+Actor = Annotated[User, Depends(get_actor)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (proxy hops are not trusted here)."""
+    return request.client.host if request.client else None

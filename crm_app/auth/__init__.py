@@ -1,0 +1,1 @@
+"""Passwords, secret tokens and permissions."""

@@ -1,0 +1,133 @@
+"""SQLModel tables and API schemas; importing this package registers every table."""
+
+from crm_app.models.account import Account, AccountCreate, AccountPublic, AccountUpdate
+from crm_app.models.activity import (
+    Activity,
+    ActivityCreate,
+    ActivityKind,
+    ActivityPublic,
+    ActivityUpdate,
+    Priority,
+)
+from crm_app.models.api_key import ApiKey
+from crm_app.models.audit import AuditEvent
+from crm_app.models.auth import AuthToken, LoginAttempt, TokenPurpose, UserSession
+from crm_app.models.base import AuditedBase, PublicRecord, TimestampedBase, utcnow
+from crm_app.models.contact import (
+    Contact,
+    ContactCreate,
+    ContactPublic,
+    ContactUpdate,
+    LifecycleStage,
+)
+from crm_app.models.custom_field import CustomFieldDefinition, CustomFieldEntity, FieldType
+from crm_app.models.deal import (
+    Deal,
+    DealContact,
+    DealCreate,
+    DealPublic,
+    DealStageChange,
+    DealUpdate,
+)
+from crm_app.models.email_template import EmailTemplate
+from crm_app.models.import_job import ImportJob, ImportStatus
+from crm_app.models.lead import Lead, LeadCreate, LeadPublic, LeadStatus, LeadUpdate
+from crm_app.models.lead_form import LeadForm
+from crm_app.models.lead_scoring import LeadScoringRule
+from crm_app.models.lookup import LeadSource, LostReason
+from crm_app.models.notification import Notification
+from crm_app.models.permission import Permission
+from crm_app.models.pipeline import (
+    Pipeline,
+    PipelineCreate,
+    PipelinePublic,
+    PipelineUpdate,
+    Stage,
+    StageCreate,
+    StageKind,
+    StagePublic,
+    StageUpdate,
+)
+from crm_app.models.saved_view import SavedView
+from crm_app.models.setting import AppSetting
+from crm_app.models.tag import Tag
+from crm_app.models.team import Team, TeamCreate, TeamPublic, TeamUpdate
+from crm_app.models.user import Role, User, UserCreate, UserPublic, UserUpdate
+from crm_app.models.webhook import DeliveryStatus, Webhook, WebhookDelivery
+from crm_app.models.workflow import Workflow
+
+__all__ = [
+    "Account",
+    "AccountCreate",
+    "AccountPublic",
+    "AccountUpdate",
+    "Activity",
+    "ActivityCreate",
+    "ActivityKind",
+    "ActivityPublic",
+    "ActivityUpdate",
+    "ApiKey",
+    "AppSetting",
+    "AuditEvent",
+    "AuditedBase",
+    "AuthToken",
+    "Contact",
+    "ContactCreate",
+    "ContactPublic",
+    "ContactUpdate",
+    "CustomFieldDefinition",
+    "CustomFieldEntity",
+    "Deal",
+    "DealContact",
+    "DealCreate",
+    "DealPublic",
+    "DealStageChange",
+    "DealUpdate",
+    "DeliveryStatus",
+    "EmailTemplate",
+    "FieldType",
+    "ImportJob",
+    "ImportStatus",
+    "Lead",
+    "LeadCreate",
+    "LeadForm",
+    "LeadPublic",
+    "LeadScoringRule",
+    "LeadSource",
+    "LeadStatus",
+    "LeadUpdate",
+    "LifecycleStage",
+    "LoginAttempt",
+    "LostReason",
+    "Notification",
+    "Permission",
+    "Pipeline",
+    "PipelineCreate",
+    "PipelinePublic",
+    "PipelineUpdate",
+    "Priority",
+    "PublicRecord",
+    "Role",
+    "SavedView",
+    "Stage",
+    "StageCreate",
+    "StageKind",
+    "StagePublic",
+    "StageUpdate",
+    "Tag",
+    "Team",
+    "TeamCreate",
+    "TeamPublic",
+    "TeamUpdate",
+    "TimestampedBase",
+    "TokenPurpose",
+    "User",
+    "UserCreate",
+    "UserPublic",
+    "UserSession",
+    "UserUpdate",
+    "Webhook",
+    "WebhookDelivery",
+    "Workflow",
+    "utcnow",
+]

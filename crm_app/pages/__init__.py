@@ -1,0 +1,1 @@
+"""One module per route; each reads like an outline of the screen."""

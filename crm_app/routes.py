@@ -1,0 +1,75 @@
+"""URL constants and builders: no URL literals scattered through pages."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+LOGIN = "/login"
+FORGOT_PASSWORD = "/forgot-password"  # noqa: S105 - a URL, not a secret
+RESET_PASSWORD = "/reset-password/[token]"  # noqa: S105
+INVITATION = "/invite/[token]"
+DASHBOARD = "/"
+CONTACTS = "/contacts"
+ACCOUNTS = "/accounts"
+LEADS = "/leads"
+DEALS = "/deals"
+ACTIVITIES = "/activities"
+REPORTS = "/reports"
+SETTINGS = "/settings"
+SETTINGS_PROFILE = "/settings/profile"
+SETTINGS_USERS = "/settings/users"
+SETTINGS_ROLES = "/settings/roles"
+SETTINGS_API_KEYS = "/settings/api-keys"
+SETTINGS_AUDIT = "/settings/audit-log"
+
+# Served by FastAPI on the same port.
+AUTH_SESSION = "/auth/session"
+AUTH_SIGN_OUT = "/auth/sign-out"
+API_PREFIX = "/api/v1"
+API_DOCS = "/api/v1/docs"
+
+SESSION_COOKIE = "crm_session"
+
+
+def invitation(token: str) -> str:
+    """The page where an invitee sets a password."""
+    return f"/invite/{quote(token)}"
+
+
+def password_reset(token: str) -> str:
+    """The page where a user picks a new password."""
+    return f"/reset-password/{quote(token)}"
+
+
+def login(next_path: str | None = None) -> str:
+    """The sign-in page, returning to `next_path` afterwards."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return f"{LOGIN}?next={quote(next_path)}"
+    return LOGIN
+
+
+def safe_next(next_path: str | None) -> str:
+    """A same-site path to go to after sign-in (never an external URL)."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return next_path
+    return DASHBOARD
+
+
+def contact_detail(contact_id: int) -> str:
+    """A contact's page."""
+    return f"{CONTACTS}/{contact_id}"
+
+
+def account_detail(account_id: int) -> str:
+    """A company's page."""
+    return f"{ACCOUNTS}/{account_id}"
+
+
+def lead_detail(lead_id: int) -> str:
+    """A lead's page."""
+    return f"{LEADS}/{lead_id}"
+
+
+def deal_detail(deal_id: int) -> str:
+    """A deal's page."""
+    return f"{DEALS}/{deal_id}"

@@ -1,0 +1,239 @@
+"""Invitations and password resets: single-use, expiring links that let a user set a password.
+
+Until e-mail sending exists, links are written to the server log and returned to the admin
+who asked for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from crm_app import routes
+from crm_app.auth.passwords import hash_password, password_problem
+from crm_app.auth.permissions import Role
+from crm_app.auth.tokens import hash_token, new_token
+from crm_app.models import AuthToken, Team, User
+from crm_app.models.base import utcnow
+from crm_app.services import audit
+from crm_app.services.auth import end_all_sessions, find_user_by_email, issue_handoff
+from crm_app.services.errors import Conflict, NotFound, ValidationFailed
+from crm_app.services.permission import require
+from crm_app.settings import get_settings
+
+log = logging.getLogger("crm_app.mail")
+
+INVITE = "invite"
+RESET = "reset"
+
+
+@dataclass
+class IssuedLink:
+    """A link sent (for now: logged) to a user, and the user it is for."""
+
+    user: User
+    url: str
+
+
+def _issue(session: Session, *, user: User, purpose: str, valid: timedelta, by: User | None) -> str:
+    """Create a token for `purpose`, invalidating that user's earlier unused ones."""
+    now = utcnow()
+    session.exec(
+        update(AuthToken)
+        .where(
+            AuthToken.user_id == user.id,
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    token = new_token()
+    session.add(
+        AuthToken(
+            purpose=purpose,
+            token_hash=hash_token(token),
+            user_id=user.id,
+            expires_at=now + valid,
+            created_by=by.id if by else None,
+        )
+    )
+    builder = routes.invitation if purpose == INVITE else routes.password_reset
+    url = get_settings().base_url + builder(token)
+    log.warning("%s link for %s: %s", purpose.capitalize(), user.email, url)
+    return url
+
+
+def invite_user(
+    session: Session,
+    *,
+    actor: User,
+    email: str,
+    name: str,
+    role: str,
+    team_id: int | None = None,
+    ip: str | None = None,
+) -> IssuedLink:
+    """Create an invited user (no password yet) and the link to accept the invitation."""
+    require(session, actor, "user", "manage")
+    from crm_app.services.user import validate_user_fields
+
+    email, name = validate_user_fields(email=email, name=name, role=role)
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise ValidationFailed.for_field("team_id", "Pick an existing team.")
+    if find_user_by_email(session, email):
+        raise Conflict("A user with this e-mail already exists.", [])
+    user = User(
+        email=email,
+        name=name,
+        role=Role(role).value,
+        team_id=team_id,
+        is_active=True,
+        created_by=actor.id,
+    )
+    session.add(user)
+    session.flush()
+    url = _issue(
+        session,
+        user=user,
+        purpose=INVITE,
+        valid=timedelta(days=get_settings().invite_valid_days),
+        by=actor,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="invite",
+        entity="user",
+        entity_id=user.id,
+        ip=ip,
+        changes={"email": [None, email], "name": [None, name], "role": [None, role]},
+    )
+    return IssuedLink(user=user, url=url)
+
+
+def resend_invitation(session: Session, *, actor: User, user_id: int) -> IssuedLink:
+    """A fresh invitation link for a user who has not set a password yet."""
+    require(session, actor, "user", "manage")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.password_hash:
+        raise ValidationFailed("This user has already accepted the invitation.")
+    url = _issue(
+        session,
+        user=user,
+        purpose=INVITE,
+        valid=timedelta(days=get_settings().invite_valid_days),
+        by=actor,
+    )
+    return IssuedLink(user=user, url=url)
+
+
+def request_password_reset(session: Session, *, email: str, ip: str | None = None) -> None:
+    """Log a reset link for an active user with this e-mail; unknown e-mails get no hint."""
+    user = find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        log.info("Password reset asked for unknown or inactive e-mail %r", email)
+        return
+    _issue(
+        session,
+        user=user,
+        purpose=RESET,
+        valid=timedelta(minutes=get_settings().reset_valid_minutes),
+        by=None,
+    )
+    audit.record(
+        session,
+        actor=None,
+        action="password_reset_requested",
+        entity="user",
+        entity_id=user.id,
+        ip=ip,
+        actor_label=user.email,
+    )
+
+
+def admin_password_reset(session: Session, *, actor: User, user_id: int) -> IssuedLink:
+    """An admin asks for a reset link for someone; their sessions end now."""
+    require(session, actor, "user", "manage")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    url = _issue(
+        session,
+        user=user,
+        purpose=RESET,
+        valid=timedelta(minutes=get_settings().reset_valid_minutes),
+        by=actor,
+    )
+    end_all_sessions(session, user_id=user.id)
+    audit.record(session, actor=actor, action="password_reset", entity="user", entity_id=user.id)
+    return IssuedLink(user=user, url=url)
+
+
+def peek(session: Session, *, token: str, purpose: str) -> User:
+    """The user a still-valid link belongs to (to greet them on the page), without using it."""
+    row = _valid_token(session, token=token, purpose=purpose)
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise NotFound(_expired_message(purpose))
+    return user
+
+
+def _valid_token(session: Session, *, token: str, purpose: str) -> AuthToken:
+    row = session.exec(
+        select(AuthToken).where(
+            AuthToken.token_hash == hash_token(token),
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > utcnow(),
+        )
+    ).first()
+    if row is None:
+        raise NotFound(_expired_message(purpose))
+    return row
+
+
+def _expired_message(purpose: str) -> str:
+    if purpose == INVITE:
+        return "This invitation link is invalid or has expired. Ask your admin for a new one."
+    return "This reset link is invalid, used or expired. Ask for a new one."
+
+
+def set_password_with_token(
+    session: Session, *, token: str, purpose: str, password: str, ip: str | None = None
+) -> str:
+    """Use an invitation or reset link to set a password; returns a sign-in hand-off code.
+
+    The link works once; every other session of the user ends.
+    """
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed.for_field("password", problem)
+    row = session.exec(
+        select(AuthToken)
+        .where(
+            AuthToken.token_hash == hash_token(token),
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > utcnow(),
+        )
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(_expired_message(purpose))
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise NotFound(_expired_message(purpose))
+    row.used_at = utcnow()
+    user.password_hash = hash_password(password)
+    user.updated_at = utcnow()
+    session.add_all([row, user])
+    end_all_sessions(session, user_id=user.id)
+    action = "invitation_accepted" if purpose == INVITE else "password_changed"
+    audit.record(session, actor=user, action=action, entity="user", entity_id=user.id, ip=ip)
+    return issue_handoff(session, user=user)

@@ -1,0 +1,96 @@
+"""One typed settings object, read from the environment (and `.env`), failing fast.
+
+`rxconfig.py`, `alembic/env.py`, the CLI and the app all read `get_settings()`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that must never protect a production deployment.
+KNOWN_DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+
+
+class Settings(BaseSettings):
+    """Every setting of the app; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Literal["dev", "prod", "test"] = Field("prod", alias="CRM_ENV")
+    port: int = Field(3000, alias="PORT")
+    base_url: str = Field("", alias="CRM_BASE_URL")
+    database_url: str = Field("", alias="DATABASE_URL")
+    data_dir: Path = Field(PROJECT_ROOT / "data", alias="CRM_DATA_DIR")
+    secret_key: str = Field("", alias="CRM_SECRET_KEY")
+    cors_origins: str = Field("", alias="CRM_CORS_ORIGINS")
+    redis_url: str = Field("", alias="REDIS_URL")
+    session_idle_hours: int = Field(12, alias="CRM_SESSION_IDLE_HOURS")
+    session_max_days: int = Field(30, alias="CRM_SESSION_MAX_DAYS")
+    invite_valid_days: int = Field(7, alias="CRM_INVITE_VALID_DAYS")
+    reset_valid_minutes: int = Field(60, alias="CRM_RESET_VALID_MINUTES")
+    lockout_attempts: int = Field(5, alias="CRM_LOCKOUT_ATTEMPTS")
+    lockout_minutes: int = Field(15, alias="CRM_LOCKOUT_MINUTES")
+    secure_cookies: bool | None = Field(None, alias="CRM_SECURE_COOKIES")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> Settings:
+        if not self.base_url:
+            self.base_url = f"http://localhost:{self.port}"
+        if self.database_url.startswith("postgresql://"):
+            self.database_url = "postgresql+psycopg://" + self.database_url.removeprefix(
+                "postgresql://"
+            )
+        return self
+
+    @property
+    def uses_embedded_db(self) -> bool:
+        """True when no DATABASE_URL is configured and pgserver runs PostgreSQL under data/."""
+        return not self.database_url
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Send the session cookie only over HTTPS when the app is served over HTTPS."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.base_url.startswith("https://")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins allowed to open the event websocket and call the API from a browser."""
+        origins = [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+        return origins or [self.base_url]
+
+    def resolved_secret_key(self) -> str:
+        """The secret key: from the environment, else generated once into data/secret_key."""
+        if self.secret_key:
+            if self.env == "prod" and self.secret_key.lower() in KNOWN_DEFAULT_SECRETS:
+                msg = "CRM_SECRET_KEY is a known default; set a random value (or unset it)."
+                raise RuntimeError(msg)
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

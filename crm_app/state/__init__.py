@@ -1,0 +1,1 @@
+"""Reflex state: view fields and thin handlers that call one service each."""

@@ -1,0 +1,121 @@
+"""Sign-in, forgotten password, and setting a password from an invitation or reset link."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.db import session_scope
+from crm_app.services import auth, invitation
+from crm_app.services.errors import DomainError, NotFound
+from crm_app.state.base import client_ip_of, handoff_script, session_token_of
+
+
+class LoginState(rx.State):
+    """The sign-in form."""
+
+    error: str = ""
+    is_submitting: bool = False
+
+    @rx.event
+    def submit(self, form: dict):
+        """Check the credentials; on success trade the hand-off code for the session cookie."""
+        self.error = ""
+        email, password = str(form.get("email", ""))[:320], str(form.get("password", ""))[:200]
+        ip = client_ip_of(self)
+        with session_scope() as session:
+            outcome = auth.sign_in(session, email=email, password=password, ip=ip)
+        if outcome.error is not None or outcome.handoff_code is None:
+            self.error = outcome.error.message if outcome.error else "Sign-in failed."
+            return None
+        self.is_submitting = True
+        next_path = self.router.url.query_parameters.get("next", routes.DASHBOARD)
+        return rx.call_script(handoff_script(outcome.handoff_code, next_path))
+
+    @rx.event
+    def redirect_if_signed_in(self):
+        """on_load: a visitor who is already signed in goes straight to the app."""
+        self.error = ""
+        self.is_submitting = False
+        with session_scope() as session:
+            user = auth.authenticate(session, session_token_of(self))
+        if user is not None:
+            return rx.redirect(routes.DASHBOARD)
+        return None
+
+
+class ForgotPasswordState(rx.State):
+    """Asking for a password reset link."""
+
+    sent: bool = False
+
+    @rx.event
+    def submit(self, form: dict):
+        """Always answer the same way, so the form does not reveal who has an account."""
+        email = str(form.get("email", ""))[:320]
+        ip = client_ip_of(self)
+        with session_scope() as session:
+            invitation.request_password_reset(session, email=email, ip=ip)
+        self.sent = True
+
+    @rx.event
+    def show_form(self):
+        """on_load: show the form again."""
+        self.sent = False
+
+
+class SetPasswordState(rx.State):
+    """The page behind an invitation or password-reset link."""
+
+    purpose: str = invitation.INVITE
+    valid: bool = False
+    checked: bool = False
+    greeting_name: str = ""
+    email: str = ""
+    problem: str = ""
+    password_error: str = ""
+
+    def _token(self) -> str:
+        return str(self.router.page.params.get("token", ""))[:200]
+
+    def _load(self, purpose: str) -> None:
+        self.purpose = purpose
+        self.password_error = ""
+        try:
+            with session_scope() as session:
+                user = invitation.peek(session, token=self._token(), purpose=purpose)
+                self.greeting_name, self.email = user.name, user.email
+            self.valid, self.problem = True, ""
+        except NotFound as error:
+            self.valid, self.problem = False, error.message
+        self.checked = True
+
+    @rx.event
+    def load_invitation(self):
+        """on_load of /invite/[token]."""
+        self._load(invitation.INVITE)
+
+    @rx.event
+    def load_reset(self):
+        """on_load of /reset-password/[token]."""
+        self._load(invitation.RESET)
+
+    @rx.event
+    def submit(self, form: dict):
+        """Set the password, then sign in with it."""
+        password = str(form.get("password", ""))[:200]
+        if password != str(form.get("confirm", ""))[:200]:
+            self.password_error = "The two passwords differ."  # noqa: S105 - a message
+            return None
+        ip = client_ip_of(self)
+        try:
+            with session_scope() as session:
+                code = invitation.set_password_with_token(
+                    session, token=self._token(), purpose=self.purpose, password=password, ip=ip
+                )
+        except DomainError as error:
+            self.password_error = error.message
+            if isinstance(error, NotFound):
+                self.valid, self.problem = False, error.message
+            return None
+        return rx.call_script(handoff_script(code, routes.DASHBOARD))

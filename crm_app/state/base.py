@@ -1,0 +1,146 @@
+"""The state every signed-in page builds on: who is calling, re-checked on every event.
+
+The session token lives in an HttpOnly cookie that the event websocket's handshake carries;
+it is read on the server from the connection's headers, never sent to the browser state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.cookies import CookieError, SimpleCookie
+
+import reflex as rx
+from reflex.config import get_config
+from sqlmodel import Session
+
+from crm_app import routes
+from crm_app.db import session_scope
+from crm_app.models import User
+from crm_app.services import auth
+from crm_app.services.errors import DomainError, ErrorCode, Unauthenticated
+from crm_app.services.permission import can
+
+
+def backend_url(path: str) -> str:
+    """Where the browser reaches a FastAPI route: same origin in production, the backend
+    port under the dev server."""
+    config = get_config()
+    if config.frontend_port == config.backend_port:
+        return path
+    return config.api_url.rstrip("/") + path
+
+
+def handoff_script(code: str, next_path: str) -> str:
+    """JavaScript that trades a sign-in hand-off code for the session cookie, then navigates.
+
+    A full navigation opens a new websocket, whose handshake then carries the cookie.
+    """
+    url = json.dumps(backend_url(routes.AUTH_SESSION))
+    body = json.dumps(json.dumps({"code": code}))
+    target = json.dumps(routes.safe_next(next_path))
+    return (
+        f"fetch({url}, {{method: 'POST', credentials: 'include', "
+        f"headers: {{'Content-Type': 'application/json'}}, body: {body}}})"
+        f".then(r => window.location.assign(r.ok ? {target} : '/login'))"
+    )
+
+
+def sign_out_script() -> str:
+    """JavaScript that ends the session on the server, clears the cookie and goes to sign-in."""
+    url = json.dumps(backend_url(routes.AUTH_SIGN_OUT))
+    return (
+        f"fetch({url}, {{method: 'POST', credentials: 'include'}})"
+        f".finally(() => window.location.assign('{routes.LOGIN}'))"
+    )
+
+
+def error_event(error: DomainError) -> rx.event.EventSpec:
+    """How the UI reports a domain error that has no field to sit next to."""
+    if error.code is ErrorCode.UNAUTHENTICATED:
+        return rx.redirect(routes.LOGIN, is_external=True)
+    return rx.toast.error(error.message, duration=6000)
+
+
+def session_token_of(state: rx.State) -> str | None:
+    """The session cookie of the tab's websocket connection."""
+    raw = state.router.headers.cookie
+    if not raw:
+        return None
+    try:
+        jar = SimpleCookie(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(routes.SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def client_ip_of(state: rx.State) -> str | None:
+    """The peer address of the tab's websocket connection."""
+    return state.router.headers.raw_headers.get("asgi-scope-client") or None
+
+
+class AppState(rx.State):
+    """The signed-in user as the shell shows them, and the guard of every protected page."""
+
+    me_id: int = 0
+    me_name: str = ""
+    me_email: str = ""
+    me_role: str = ""
+    can_manage_users: bool = False
+    can_manage_settings: bool = False
+    can_read_audit: bool = False
+    checked: bool = False
+
+    def _session_token(self) -> str | None:
+        return session_token_of(self)
+
+    def _client_ip(self) -> str | None:
+        return client_ip_of(self)
+
+    @contextmanager
+    def _actor_session(self) -> Iterator[tuple[Session, User]]:
+        """A transaction and the calling user; raises Unauthenticated when the session ended."""
+        with session_scope() as session:
+            user = auth.authenticate(session, self._session_token())
+            if user is None:
+                raise Unauthenticated()
+            yield session, user
+
+    def _show_user(self, session: Session, user: User) -> None:
+        self.me_id = user.id or 0
+        self.me_name = user.name
+        self.me_email = user.email
+        self.me_role = user.role
+        self.can_manage_users = can(session, user, "user", "manage")
+        self.can_manage_settings = can(session, user, "setting", "manage")
+        self.can_read_audit = can(session, user, "audit", "read")
+        self.checked = True
+
+    def _check_session(self) -> rx.event.EventSpec | None:
+        """Show the signed-in user, or return the redirect that sends a visitor to sign in."""
+        try:
+            with self._actor_session() as (session, user):
+                self._show_user(session, user)
+        except Unauthenticated:
+            self.checked = False
+            return rx.redirect(routes.login(self.router.url.path), is_external=True)
+        return None
+
+    @rx.event
+    def guard(self):
+        """on_load of every protected page without data of its own."""
+        return self._check_session()
+
+    @rx.event
+    def sign_out(self):
+        """End this browser's session."""
+        self.checked = False
+        return rx.call_script(sign_out_script())
+
+    @rx.var
+    def me_initials(self) -> str:
+        """Up to two initials for the avatar."""
+        parts = self.me_name.split()
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
