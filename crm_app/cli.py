@@ -22,7 +22,9 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     from crm_app.db import database_url, migrate, session_scope
     from crm_app.seeding.defaults import ensure_defaults
     from crm_app.seeding.demo import demo_admin_hint, seed_demo, workspace_is_empty
+    from crm_app.settings import get_settings
 
+    get_settings().resolved_secret_key()  # refuses a known default, or creates data/secret_key
     database_url()  # starts the embedded PostgreSQL when DATABASE_URL is unset
     migrate()
     with session_scope() as session:

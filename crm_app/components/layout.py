@@ -48,7 +48,7 @@ def _nav() -> rx.Component:
 def _brand() -> rx.Component:
     return rx.hstack(
         rx.icon("handshake", size=22, color=rx.color("accent", 10)),
-        rx.heading("CRM", size="5"),
+        rx.heading("CRM", size="5", as_="p"),
         align="center",
         spacing="2",
         padding_x="0.75rem",
@@ -211,7 +211,7 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.icon("handshake", size=26, color=rx.color("accent", 10)),
-                    rx.heading("CRM", size="6"),
+                    rx.heading("CRM", size="6", as_="p"),
                     align="center",
                 ),
                 rx.heading(title, size="5", as_="h1"),

@@ -7,6 +7,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.layout import field, protected_page
 from crm_app.components.settings_nav import settings_page
+from crm_app.components.table import data_table
 from crm_app.state.api_key import ApiKeyState
 
 
@@ -157,19 +158,10 @@ def api_keys() -> rx.Component:
         ),
         rx.cond(
             ApiKeyState.keys.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Name", "Key", "Owner", "Created", "Last used", "Status", "")
-                        ]
-                    )
-                ),
+            data_table(
+                "API keys",
+                ["Name", "Key", "Owner", "Created", "Last used", "Status", ""],
                 rx.table.body(rx.foreach(ApiKeyState.keys, _row)),
-                variant="surface",
-                width="100%",
-                aria_label="API keys",
             ),
             rx.text("No API keys yet.", color_scheme="gray"),
         ),

@@ -1,0 +1,100 @@
+"""The benchmark's scenarios. To add one, write a `prepare` function and list it in SCENARIOS.
+
+`prepare(ctx)` sets the scenario up with what the BenchContext offers (closing what it opens
+through `ctx.stack`) and returns the Measure that does it once; it raises Skip when it cannot
+run here.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench import browser as chromium
+from bench.harness import Measure, Scenario, timed
+
+BROWSER_RUNS, BROWSER_WARMUPS = 10, 2
+HTTP_RUNS, HTTP_WARMUPS = 200, 10
+
+
+@dataclass
+class BenchContext:
+    """The running server and who to act as; the browser is launched on first use."""
+
+    base_url: str
+    email: str
+    password: str
+    api_key: str
+    stack: ExitStack
+    _browser: Any = field(default=None, repr=False)
+
+    def browser(self) -> Any:
+        """The shared headless Chromium (raises Skip when it is not installed)."""
+        if self._browser is None:
+            self._browser = chromium.launch(self.stack)
+        return self._browser
+
+
+def sign_in_round_trip(ctx: BenchContext) -> Measure:
+    """From pressing "Sign in" on /login, in a fresh context, until the Welcome heading shows."""
+    browser = ctx.browser()
+
+    def measure() -> float:
+        context = chromium.new_context(browser, ctx.base_url)
+        try:
+            page = context.new_page()
+            chromium.fill_sign_in(page, ctx.email, ctx.password)
+            started = time.perf_counter()
+            chromium.submit_sign_in(page, ctx.base_url)
+            return time.perf_counter() - started
+        finally:
+            context.close()
+
+    return measure
+
+
+def api_me(ctx: BenchContext) -> Measure:
+    """GET /api/v1/me with an API key, over one kept-alive connection."""
+    client = ctx.stack.enter_context(httpx.Client(base_url=ctx.base_url, timeout=30))
+    headers = {"Authorization": f"Bearer {ctx.api_key}"}
+
+    def once() -> None:
+        response = client.get("/api/v1/me", headers=headers)
+        if response.status_code != 200:
+            raise AssertionError(f"/api/v1/me answered {response.status_code}: {response.text}")
+
+    return timed(once)
+
+
+def app_shell_first_load(ctx: BenchContext) -> Measure:
+    """Opening / in a new page of a signed-in context until the navigation and greeting show."""
+    context = chromium.new_context(ctx.browser(), ctx.base_url)
+    ctx.stack.callback(context.close)
+    page = context.new_page()
+    chromium.fill_sign_in(page, ctx.email, ctx.password)
+    chromium.submit_sign_in(page, ctx.base_url)
+    page.close()
+
+    def measure() -> float:
+        page = context.new_page()
+        try:
+            started = time.perf_counter()
+            page.goto(f"{ctx.base_url}/")
+            chromium.main_navigation(page).wait_for(state="visible")
+            chromium.welcome_heading(page).wait_for(state="visible")
+            return time.perf_counter() - started
+        finally:
+            page.close()
+
+    return measure
+
+
+SCENARIOS = [
+    Scenario("sign-in round trip", sign_in_round_trip, BROWSER_RUNS, BROWSER_WARMUPS),
+    Scenario("GET /api/v1/me", api_me, HTTP_RUNS, HTTP_WARMUPS),
+    Scenario("app shell first load", app_shell_first_load, BROWSER_RUNS, BROWSER_WARMUPS),
+]

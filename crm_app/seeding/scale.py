@@ -1,0 +1,713 @@
+"""The scale data set behind `crm seed --scale N` and `make bench`, written with PostgreSQL COPY.
+
+For N contacts: N/5 companies, 3N/10 leads, N/5 deals in two pipelines ("Sales" and
+"Renewals") and 3N activities, owned by ten fixed users (admin@scale.example, manager1..2,
+rep1..6, viewer) who all sign in with SCALE_PASSWORD.
+
+Deterministic: every value comes from `random.Random` seeded per table and from the fixed
+REFERENCE date (never now()), so the same N and seed give the same rows on any database; only
+the ids the sequences hand out can differ. Company domains sit under the reserved `.example`
+TLD, so no e-mail sent from a scale workspace can reach a real company.
+
+Idempotent: a database whose `scale_seed` marker already records the same N and seed is left
+alone (the report says so); one holding any other scale data set is refused with a Conflict.
+Everything is written in one transaction, so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+
+from crm_app.auth.passwords import hash_password
+from crm_app.db import get_engine
+from crm_app.models import AppSetting, Pipeline, Stage, Tag, Team, User
+from crm_app.seeding.defaults import LEAD_SOURCES, LOST_REASONS, create_pipeline, ensure_defaults
+from crm_app.services.errors import Conflict
+
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated words of `text` (keeps long word lists compact)."""
+    return text.split()
+
+
+REFERENCE = datetime(2026, 11, 1, tzinfo=UTC)  # "now" of the data set
+PAST = timedelta(days=548)  # records go back about 18 months...
+FUTURE = timedelta(days=92)  # ...and activities are planned about 3 months ahead
+SCALE_DOMAIN = "scale.example"
+SCALE_PASSWORD = "bench-password-123"  # noqa: S105 - documented, for synthetic users only
+MARKER_KEY = "scale_seed"
+SETUP_AT = REFERENCE - PAST - timedelta(days=30)  # when the users, teams and pipelines appear
+TABLES = ("accounts", "contacts", "deals", "leads", "activities")
+
+# (e-mail local part, name, role, team index); team i is managed by manager{i+1}
+USERS = [
+    ("admin", "Avery Admin", "admin", None),
+    ("manager1", "Morgan Hale", "manager", 0),
+    ("manager2", "Jordan Reyes", "manager", 1),
+    ("rep1", "Riley Chen", "rep", 0),
+    ("rep2", "Sam Patel", "rep", 0),
+    ("rep3", "Taylor Brooks", "rep", 0),
+    ("rep4", "Casey Novak", "rep", 1),
+    ("rep5", "Jamie Okafor", "rep", 1),
+    ("rep6", "Drew Lindqvist", "rep", 1),
+    ("viewer", "Val Viewer", "viewer", None),
+]
+TEAMS = ["Scale North", "Scale South"]
+RENEWAL_STAGES = [
+    ("Upcoming", 30, "open", 30),
+    ("Quoted", 60, "open", 21),
+    ("Committed", 90, "open", 14),
+    ("Renewed", 100, "won", None),
+    ("Churned", 0, "lost", None),
+]
+TAGS = [("enterprise", "indigo"), ("smb", "green"), ("priority", "red"), ("partner", "amber"),
+        ("expansion", "cyan"), ("churn-risk", "orange"), ("newsletter", "gray"),
+        ("event-2026", "purple")]  # fmt: skip
+
+FIRST_NAMES = _words("""Ada Alan Alice Amara Ana Andre Ben Bianca Carlos Chen Chloe Daniel
+    Diego Elena Emma Ethan Fatima Felix Grace Hana Hugo Ibrahim Ines Isaac Ivy Jack Jana Javier
+    Jin Julia Kai Karen Kenji Lara Leo Lina Lucas Maria Marco Maya Mei Mohammed Nadia Noah Nora
+    Olivia Omar Oscar Paula Priya Rafael Rosa Ryan Sara Sofia Tariq Theo Uma Victor Yara Zoe""")
+LAST_NAMES = _words("""Adams Alvarez Baker Bauer Becker Bennett Brown Campbell Carter Castillo
+    Chen Clark Cohen Costa Davis Dubois Evans Fischer Garcia Gomez Green Hall Hansen Hernandez
+    Hughes Ito Jensen Johnson Kaur Khan Kim Klein Kowalski Larsen Lee Lopez Martin Meyer Miller
+    Moreau Murphy Nakamura Nguyen Novak Okafor Olsen Park Patel Perez Rossi Santos Schmidt Silva
+    Singh Smith Sousa Tanaka Taylor Thomas Walker Wang Weber Wilson Wright Young Zhang""")
+COMPANY_WORDS = _words("""Acorn Alder Amber Apex Arbor Atlas Beacon Birch Blue Bright Cedar Clear
+    Cobalt Copper Coral Crest Crimson Delta Ember Evergreen Falcon Fern Fox Granite Harbor Hawk
+    Helix Iron Juniper Keystone Lake Lumen Maple Meadow Mesa Nimbus North Oak Onyx Orbit Pine
+    Prism Quartz Raven Ridge River Sage Silver Slate Solar Spruce Stone Summit Tidal Willow""")
+COMPANY_NOUNS = _words("""Analytics Bio Brands Capital Cloud Dynamics Energy Foods Freight Health
+    Labs Logistics Media Metrics Networks Partners Robotics Security Software Solutions Systems
+    Telecom Therapeutics Ventures Works""")
+COMPANY_FORMS = ["", "", "", " Inc.", " LLC", " Group", " Co.", " GmbH"]
+INDUSTRIES = ["Software", "Manufacturing", "Healthcare", "Logistics", "Retail", "Education",
+              "Financial Services", "Energy", "Food & Beverage", "Media", "Construction",
+              "Telecommunications"]  # fmt: skip
+SIZES = (["1-10", "11-50", "51-200", "201-500", "501-1000", "1000+"], [10, 30, 30, 15, 8, 7])
+# (city, region, country, postal prefix): most companies are in North America...
+CITIES = [("Austin", "TX", "US", "787"), ("Boston", "MA", "US", "021"),
+          ("Chicago", "IL", "US", "606"), ("Denver", "CO", "US", "802"),
+          ("Miami", "FL", "US", "331"), ("New York", "NY", "US", "100"),
+          ("Seattle", "WA", "US", "981"), ("San Francisco", "CA", "US", "941"),
+          ("Atlanta", "GA", "US", "303"), ("Toronto", "ON", "CA", "M5V")]  # fmt: skip
+# ...and a few in the euro area, whose deals are in EUR
+EURO_CITIES = [("Berlin", "Berlin", "DE", "101"), ("Paris", "Île-de-France", "FR", "750"),
+               ("Amsterdam", "North Holland", "NL", "101")]  # fmt: skip
+EURO_SHARE = 0.06
+STREETS = ["Main St", "Market St", "Oak Ave", "Harbor Blvd", "Park Rd", "Mill Ln", "King St"]
+AREA_CODES = [212, 303, 305, 312, 404, 415, 512, 617, 646, 720, 206, 416, 628, 737]
+TITLES = ["CEO", "CTO", "CFO", "COO", "Founder", "VP Sales", "VP Engineering", "VP Marketing",
+          "VP Operations", "Senior VP Finance", "Head of Procurement", "Director of IT",
+          "Sales Manager", "Operations Manager", "Product Manager", "Account Manager",
+          "Software Engineer", "Office Manager", "Buyer", "Marketing Specialist",
+          "Controller"]  # fmt: skip
+LIFECYCLE = (["subscriber", "lead", "opportunity", "customer", "evangelist", "other"],
+             [10, 35, 20, 25, 5, 5])  # fmt: skip
+LEAD_STATUS = (["new", "contacted", "qualified", "unqualified", "converted"], [30, 25, 15, 15, 15])
+PRODUCTS = ["Annual subscription", "Pilot", "Expansion", "Support plan", "Platform licence",
+            "Onboarding package", "50 seats", "Enterprise plan", "Data migration"]  # fmt: skip
+ACTIVITY_KINDS = (["call", "email", "meeting", "task", "note"], [25, 30, 10, 20, 15])
+SUBJECTS = {
+    "call": ["Intro call", "Discovery call", "Follow-up call", "Check-in call", "Pricing call"],
+    "email": ["Re: proposal", "Pricing details", "Follow-up", "Meeting notes", "Contract draft"],
+    "meeting": ["Product demo", "Kick-off meeting", "Quarterly business review", "Onsite visit"],
+    "task": ["Send proposal", "Prepare quote", "Follow up", "Update contract", "Schedule demo"],
+    "note": ["Budget confirmed", "Decision maker identified", "Competitor noted", "Requirements"],
+}
+BODIES = ["<p>Asked for a revised quote with volume pricing.</p>",
+          "<p>Legal is reviewing the contract; expect comments next week.</p>",
+          "<p>Interested in the analytics add-on. Send case studies.</p>",
+          "<p>Timeline slipped to next quarter because of a budget freeze.</p>",
+          "<p>Champion is the VP Operations; procurement needs three quotes.</p>"]  # fmt: skip
+CALL_OUTCOMES = ["Connected", "Left voicemail", "No answer", "Wrong number"]
+LOCATIONS = ["Video call", "Phone", "Customer office", "Our office", "Conference"]
+
+
+@dataclass(frozen=True)
+class ScaleCounts:
+    """How many rows of each kind the data set for N contacts has."""
+
+    contacts: int
+    accounts: int
+    leads: int
+    deals: int
+    activities: int
+
+    @classmethod
+    def for_n(cls, n: int) -> ScaleCounts:
+        """Companies n/5, leads 0.3n, deals n/5, activities 3n (at least one of each)."""
+        return cls(contacts=n, accounts=max(1, n // 5), leads=max(1, n * 3 // 10),
+                   deals=max(1, n // 5), activities=3 * n)  # fmt: skip
+
+
+@dataclass
+class StageInfo:
+    """What a deal needs to know about the stage it is in."""
+
+    id: int
+    probability: int
+    kind: str
+
+
+@dataclass
+class Plan:
+    """The users, stages and rows already copied that later tables link to (by index)."""
+
+    admin: int
+    reps: list[int]
+    managers: list[int]
+    pipelines: list[tuple[int, list[StageInfo]]]  # (pipeline id, stages in order)
+    account_first: int = 0
+    account_names: list[str] = field(default_factory=list)
+    account_domains: list[str] = field(default_factory=list)
+    account_owners: list[int] = field(default_factory=list)
+    account_euro: list[bool] = field(default_factory=list)
+    account_created: list[datetime] = field(default_factory=list)
+    contact_first: int = 0
+    contact_accounts: list[int | None] = field(default_factory=list)
+    contact_owners: list[int] = field(default_factory=list)
+    contacts_by_account: dict[int, list[int]] = field(default_factory=dict)
+    deal_first: int = 0
+    deal_accounts: list[int | None] = field(default_factory=list)
+    deal_contacts: list[int | None] = field(default_factory=list)
+    deal_owners: list[int] = field(default_factory=list)
+    lead_first: int = 0
+    lead_owners: list[int] = field(default_factory=list)
+
+    def owner(self, rng: random.Random) -> int:
+        """A record owner: mostly reps, sometimes a manager."""
+        return rng.choice(self.managers if rng.random() < 0.15 else self.reps)
+
+    def account_id(self, index: int | None) -> int | None:
+        """The id of the account at `index` (None stays None)."""
+        return None if index is None else self.account_first + index
+
+    def contact_id(self, index: int | None) -> int | None:
+        """The id of the contact at `index` (None stays None)."""
+        return None if index is None else self.contact_first + index
+
+
+def seed_scale(n: int, *, seed: int = 42) -> str:
+    """Write the scale data set for `n` contacts; return a one-paragraph report."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    started = time.perf_counter()
+    counts = ScaleCounts.for_n(n)
+    timings: dict[str, float] = {}
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if _already_seeded(session, n=n, seed=seed):
+            return (f"The scale data set (n={n}, seed={seed}) is already in this database, "
+                    "nothing was written.")  # fmt: skip
+        _tune_bulk_load(session)
+        plan = _prepare_workspace(session)
+        cursor = session.connection().connection.driver_connection.cursor()
+        for table, write in _WRITERS:
+            table_started = time.perf_counter()
+            write(session, cursor, plan, counts, seed)
+            timings[table] = time.perf_counter() - table_started
+        session.add(AppSetting(key=MARKER_KEY, value={"n": n, "seed": seed}))
+        session.commit()
+    analyze_started = time.perf_counter()
+    _analyze()
+    timings["analyze"] = time.perf_counter() - analyze_started
+    return _report(n, seed, counts, timings, time.perf_counter() - started)
+
+
+def _already_seeded(session: Session, *, n: int, seed: int) -> bool:
+    """True when this very data set is present; Conflict when another scale data set is."""
+    marker = session.get(AppSetting, MARKER_KEY)
+    if marker is not None and marker.value == {"n": n, "seed": seed}:
+        return True
+    scale_user = session.exec(
+        select(User.id).where(func.lower(User.email).like(f"%@{SCALE_DOMAIN}")).limit(1)
+    ).first()
+    if marker is not None or scale_user is not None:
+        found = f" (n={marker.value.get('n')}, seed={marker.value.get('seed')})" if marker else ""
+        raise Conflict(f"This database already holds another scale data set{found}; "
+                       "seed a fresh database instead.")  # fmt: skip
+    return False
+
+
+def _tune_bulk_load(session: Session) -> None:
+    """Transaction-local settings that make one big load cheaper; nothing outlives it."""
+    session.execute(text("SET LOCAL synchronous_commit = off"))
+    session.execute(text("SET LOCAL work_mem = '128MB'"))  # GIN pending-list merges use it
+
+
+def _prepare_workspace(session: Session) -> Plan:
+    """Defaults, the ten users and two teams, the Renewals pipeline and the tag catalog."""
+    ensure_defaults(session)
+    admin, reps, managers = _create_people(session)
+    sales = session.exec(
+        select(Pipeline).where(Pipeline.is_default, Pipeline.deleted_at.is_(None))
+    ).one()
+    renewals = _renewals_pipeline(session, admin)
+    _create_tags(session, admin)
+    pipelines = [(p.id, _stages(session, p.id)) for p in (sales, renewals)]
+    return Plan(admin=admin, reps=reps, managers=managers, pipelines=pipelines)
+
+
+def _create_people(session: Session) -> tuple[int, list[int], list[int]]:
+    """The ten scale users in two teams, sharing one password hashed once; returns their ids."""
+    password_hash = hash_password(SCALE_PASSWORD)
+    joined = SETUP_AT
+    teams = [Team(name=name, created_at=joined, updated_at=joined) for name in TEAMS]
+    session.add_all(teams)
+    session.flush()
+    users = {}
+    for local, name, role, team in USERS:
+        users[local] = User(email=f"{local}@{SCALE_DOMAIN}", name=name, role=role,
+                            team_id=teams[team].id if team is not None else None,
+                            password_hash=password_hash, created_at=joined,
+                            updated_at=joined)  # fmt: skip
+    session.add_all(users.values())
+    session.flush()
+    for i, team in enumerate(teams):
+        team.manager_id = users[f"manager{i + 1}"].id
+        team.created_by = users["admin"].id
+        team.updated_at = joined + timedelta(days=1)  # set explicitly, so not now()
+    session.flush()
+    reps = [u.id for key, u in users.items() if key.startswith("rep")]
+    return users["admin"].id, reps, [users["manager1"].id, users["manager2"].id]
+
+
+def _renewals_pipeline(session: Session, admin: int) -> Pipeline:
+    """The second pipeline, "Renewals", reused when the workspace already has one."""
+    existing = session.exec(
+        select(Pipeline).where(Pipeline.name == "Renewals", Pipeline.deleted_at.is_(None))
+    ).first()
+    if existing is not None:
+        return existing
+    position = session.exec(select(func.coalesce(func.max(Pipeline.position), 0))).one() + 1
+    pipeline = create_pipeline(
+        session, "Renewals", RENEWAL_STAGES, is_default=False, position=position
+    )
+    stages = session.exec(select(Stage).where(Stage.pipeline_id == pipeline.id)).all()
+    for record in (pipeline, *stages):
+        record.created_by, record.created_at, record.updated_at = admin, SETUP_AT, SETUP_AT
+    session.flush()
+    return pipeline
+
+
+def _stages(session: Session, pipeline_id: int) -> list[StageInfo]:
+    """The live stages of a pipeline, in board order."""
+    rows = session.exec(
+        select(Stage)
+        .where(Stage.pipeline_id == pipeline_id, Stage.deleted_at.is_(None))
+        .order_by(Stage.position, Stage.id)
+    ).all()
+    return [StageInfo(s.id, s.probability, str(s.kind)) for s in rows]
+
+
+def _create_tags(session: Session, admin: int) -> None:
+    """Add the tags the data set uses to the tag catalog, unless already there."""
+    present = set(session.exec(select(func.lower(Tag.name))).all())
+    missing = [(name, color) for name, color in TAGS if name not in present]
+    session.add_all(Tag(name=name, color=color, created_by=admin, created_at=SETUP_AT,
+                        updated_at=SETUP_AT) for name, color in missing)  # fmt: skip
+    session.flush()
+
+
+def _reserve_ids(session: Session, table: str, count: int) -> int:
+    """Lock `table` against other writers and take `count` consecutive ids; return the first."""
+    session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    sequence = f"pg_get_serial_sequence('{table}', 'id')"
+    first = session.execute(text(f"SELECT nextval({sequence})")).scalar_one()
+    session.execute(text(f"SELECT setval({sequence}, :last)"), {"last": first + count - 1})
+    return first
+
+
+def _copy_rows(cursor: Any, table: str, rows: Iterable[dict[str, Any]]) -> int:
+    """COPY dict rows (all with the same keys, in the same order) into `table`."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0
+    columns = list(first)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    count = 0
+    with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for row in itertools.chain([first], rows):
+            copy.write_row([row[c] for c in columns])
+            count += 1
+    return count
+
+
+def _rng(seed: int, table: str) -> random.Random:
+    """One random stream per table, so a change to one table leaves the others' values alone."""
+    return random.Random(f"{seed}:{table}")  # noqa: S311 - synthetic data, not secrets
+
+
+def _past(rng: random.Random) -> datetime:
+    """A whole-second moment in the 18 months before REFERENCE."""
+    return _later(rng, REFERENCE - PAST)
+
+
+def _later(
+    rng: random.Random, start: datetime, *, max_days: int = 600, until: datetime = REFERENCE
+) -> datetime:
+    """A whole-second moment after `start`: at most `max_days` later and not after `until`."""
+    room = min(max_days * 86_400, int((until - start).total_seconds()))
+    return start + timedelta(seconds=rng.randrange(max(1, room)))
+
+
+def _audit(created: datetime, updated: datetime, by: int) -> dict[str, Any]:
+    """The bookkeeping columns of a business row."""
+    return {"created_at": created, "updated_at": updated, "version": 1, "created_by": by}
+
+
+def _pick(rng: random.Random, choices: tuple[list[str], list[int]]) -> str:
+    """One of weighted `choices` (values, weights)."""
+    return rng.choices(choices[0], weights=choices[1])[0]
+
+
+def _tags(rng: random.Random) -> list[str]:
+    """Zero to two tags, most records having none."""
+    roll = rng.random()
+    if roll < 0.6:
+        return []
+    return rng.sample([name for name, _ in TAGS], 1 if roll < 0.9 else 2)
+
+
+def _phone(rng: random.Random) -> str:
+    """A North American number in E.164."""
+    return f"+1{rng.choice(AREA_CODES)}{rng.randrange(200, 1000)}{rng.randrange(10_000):04d}"
+
+
+def _person(rng: random.Random) -> tuple[str, str]:
+    """A first and last name."""
+    return rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+
+
+def _email(first: str, last: str, domain: str, taken: set[str]) -> str:
+    """first.last@domain in lowercase, numbered when already taken."""
+    stem = f"{first}.{last}".lower()
+    for number in itertools.count(1):
+        email = f"{stem}{number if number > 1 else ''}@{domain}"
+        if email not in taken:
+            taken.add(email)
+            return email
+    raise AssertionError("unreachable")
+
+
+def _company(rng: random.Random, taken: set[str]) -> tuple[str, str]:
+    """A company name and its unique domain under .example."""
+    word, noun = rng.choice(COMPANY_WORDS), rng.choice(COMPANY_NOUNS)
+    name = f"{word} {noun}{rng.choice(COMPANY_FORMS)}"
+    stem = f"{word}{noun}".lower() if rng.random() < 0.7 else f"{word}-{noun}".lower()
+    for number in itertools.count(1):
+        domain = f"{stem}{number if number > 1 else ''}.example"
+        if domain not in taken:
+            taken.add(domain)
+            return name, domain
+    raise AssertionError("unreachable")
+
+
+def _write_accounts(
+    session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
+) -> None:
+    """COPY the companies."""
+    plan.account_first = _reserve_ids(session, "accounts", counts.accounts)
+    _copy_rows(cursor, "accounts", _account_rows(_rng(seed, "accounts"), plan, counts.accounts))
+
+
+def _account_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """Company rows, recording each one's name, domain and owner on `plan`."""
+    domains: set[str] = set()
+    for i in range(count):
+        name, domain = _company(rng, domains)
+        euro = rng.random() < EURO_SHARE
+        city, region, country, postal = rng.choice(EURO_CITIES if euro else CITIES)
+        industry = rng.choice(INDUSTRIES)
+        owner, created = plan.owner(rng), _past(rng)
+        plan.account_names.append(name)
+        plan.account_domains.append(domain)
+        plan.account_owners.append(owner)
+        plan.account_created.append(created)
+        plan.account_euro.append(euro)
+        yield {
+            "id": plan.account_first + i, "name": name, "domain": domain, "industry": industry,
+            "size": _pick(rng, SIZES), "phone": _phone(rng), "website": f"https://www.{domain}",
+            "street": f"{rng.randrange(1, 2000)} {rng.choice(STREETS)}", "city": city,
+            "region": region, "postal_code": f"{postal}{rng.randrange(100):02d}",
+            "country": country, "owner_id": owner, "tags": _tags(rng),
+            "description": f"{industry} company based in {city}." if rng.random() < 0.3 else None,
+            **_audit(created, _later(rng, created, max_days=90), rng.choice([owner, plan.admin])),
+        }  # fmt: skip
+
+
+def _write_contacts(
+    session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
+) -> None:
+    """COPY the contacts."""
+    plan.contact_first = _reserve_ids(session, "contacts", counts.contacts)
+    rows = _contact_rows(_rng(seed, "contacts"), plan, counts.contacts)
+    _copy_rows(cursor, "contacts", rows)
+
+
+def _skewed_account(rng: random.Random, plan: Plan) -> int:
+    """An account index, some companies getting many more records than others."""
+    return min(len(plan.account_names) - 1, int(len(plan.account_names) * rng.random() ** 1.5))
+
+
+def _contact_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """Contact rows, most at a company, recording each one's company and owner on `plan`."""
+    emails: set[str] = set()
+    for i in range(count):
+        account = _skewed_account(rng, plan) if rng.random() < 0.9 else None
+        first, last = _person(rng)
+        domain = plan.account_domains[account] if account is not None else "mailbox.example"
+        owner = plan.account_owners[account] if account is not None and rng.random() < 0.8 \
+            else plan.owner(rng)  # fmt: skip
+        plan.contact_accounts.append(account)
+        plan.contact_owners.append(owner)
+        if account is not None:
+            plan.contacts_by_account.setdefault(account, []).append(i)
+        email = _email(first, last, domain, emails)
+        created = _past(rng) if account is None else _later(rng, plan.account_created[account])
+        yield {
+            "id": plan.contact_first + i, "first_name": first, "last_name": last, "email": email,
+            "phone": _phone(rng) if rng.random() < 0.85 else None,
+            "additional_emails": [f"{first[0]}{last}@{domain}".lower()] if rng.random() < 0.05
+            else [],
+            "title": rng.choice(TITLES) if rng.random() < 0.9 else None,
+            "account_id": plan.account_id(account), "owner_id": owner,
+            "lifecycle_stage": _pick(rng, LIFECYCLE), "tags": _tags(rng),
+            **_audit(created, _later(rng, created, max_days=120), owner),
+        }  # fmt: skip
+
+
+def _write_deals(session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int) -> None:
+    """COPY the deals, three in four in the default pipeline."""
+    plan.deal_first = _reserve_ids(session, "deals", counts.deals)
+    _copy_rows(cursor, "deals", _deal_rows(_rng(seed, "deals"), plan, counts.deals))
+
+
+def _deal_stage(rng: random.Random, stages: list[StageInfo], created: datetime) -> StageInfo:
+    """Older deals are more often closed; open ones lean to the early stages."""
+    age = (REFERENCE - created) / PAST
+    if rng.random() < 0.1 + 0.75 * age:
+        kind = "won" if rng.random() < 0.45 else "lost"
+        return next(s for s in stages if s.kind == kind)
+    open_stages = [s for s in stages if s.kind == "open"]
+    return open_stages[min(len(open_stages) - 1, int(len(open_stages) * rng.random() ** 1.4))]
+
+
+def _amount(rng: random.Random) -> Decimal:
+    """A deal size between 1,000 and 250,000, log-uniform, in whole tens."""
+    tens = int(math.exp(rng.uniform(math.log(100), math.log(25_000))))
+    return Decimal(tens * 1000).scaleb(-2)
+
+
+def _deal_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """Deal rows, recording each one's company, contact and owner on `plan`."""
+    positions: dict[int, int] = {}
+    for i in range(count):
+        renewal = rng.random() < 0.25
+        pipeline_id, stages = plan.pipelines[1 if renewal else 0]
+        account = _skewed_account(rng, plan)
+        people = plan.contacts_by_account.get(account)
+        contact = rng.choice(people) if people else None
+        owner = plan.account_owners[account] if rng.random() < 0.85 else plan.owner(rng)
+        created = _later(rng, plan.account_created[account], until=REFERENCE - timedelta(days=1))
+        stage = _deal_stage(rng, stages, created)
+        positions[stage.id] = positions.get(stage.id, 0) + 1
+        plan.deal_accounts.append(account)
+        plan.deal_contacts.append(contact)
+        plan.deal_owners.append(owner)
+        name = f"{plan.account_names[account]} — " + (
+            f"renewal {created.year + 1}" if renewal else rng.choice(PRODUCTS)
+        )
+        money_and_dates = _deal_money_and_dates(rng, stage, created, renewal)
+        yield {
+            "id": plan.deal_first + i, "name": name, "account_id": plan.account_id(account),
+            "primary_contact_id": plan.contact_id(contact), "pipeline_id": pipeline_id,
+            "stage_id": stage.id, "owner_id": owner, "position": Decimal(positions[stage.id]),
+            "currency": "EUR" if plan.account_euro[account] else "USD",
+            "probability": stage.probability, "tags": _tags(rng), **money_and_dates,
+            **_audit(created, money_and_dates["stage_entered_at"], owner),
+        }  # fmt: skip
+
+
+def _deal_money_and_dates(
+    rng: random.Random, stage: StageInfo, created: datetime, renewal: bool
+) -> dict[str, Any]:
+    """Amount, MRR, close and stage dates and lost reason, as they follow from the stage."""
+    amount = _amount(rng)
+    closed = _later(rng, created, max_days=180) if stage.kind != "open" else None
+    entered = closed or _later(rng, created, max_days=60)
+    won = stage.kind == "won"
+    mrr = (amount / 12).quantize(Decimal("0.01")) if won and (renewal or rng.random() < 0.4) \
+        else None  # fmt: skip
+    expected = (
+        closed.date() if closed else REFERENCE.date() + timedelta(days=rng.randrange(-30, 120))
+    )
+    return {
+        "amount": amount, "recurring_monthly_value": mrr, "expected_close_date": expected,
+        "stage_entered_at": entered, "closed_at": closed, "won_at": closed if won else None,
+        "churned_at": _later(rng, closed, max_days=120) if mrr and rng.random() < 0.05 else None,
+        "lost_reason": rng.choice(LOST_REASONS) if stage.kind == "lost" else None,
+    }  # fmt: skip
+
+
+def _write_leads(session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int) -> None:
+    """COPY the leads; converted ones link the contact, company and deal they became."""
+    plan.lead_first = _reserve_ids(session, "leads", counts.leads)
+    _copy_rows(cursor, "leads", _lead_rows(_rng(seed, "leads"), plan, counts.leads))
+
+
+def _lead_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """Lead rows at companies not (yet) in the CRM, recording each one's owner on `plan`."""
+    domains: set[str] = set(plan.account_domains)
+    emails: set[str] = set()
+    for i in range(count):
+        first, last = _person(rng)
+        company, domain = _company(rng, domains)
+        status = _pick(rng, LEAD_STATUS)
+        owner, created = plan.owner(rng), _past(rng)
+        plan.lead_owners.append(owner)
+        score = {"qualified": 60, "converted": 70, "unqualified": 0}.get(status, 20)
+        yield {
+            "id": plan.lead_first + i, "first_name": first, "last_name": last,
+            "email": _email(first, last, domain, emails),
+            "phone": _phone(rng) if rng.random() < 0.6 else None, "company_name": company,
+            "title": rng.choice(TITLES) if rng.random() < 0.7 else None,
+            "source": rng.choice(LEAD_SOURCES), "status": status,
+            "score": min(100, score + rng.randrange(31)), "owner_id": owner, "tags": _tags(rng),
+            **_conversion(rng, plan, status, created),
+            **_audit(created, _later(rng, created, max_days=60), owner),
+        }  # fmt: skip
+
+
+def _conversion(rng: random.Random, plan: Plan, status: str, created: datetime) -> dict[str, Any]:
+    """For a converted lead: when, and the contact, company and (often) deal it became."""
+    if status != "converted":
+        return {"converted_at": None, "converted_contact_id": None,
+                "converted_account_id": None, "converted_deal_id": None}  # fmt: skip
+    deal = rng.randrange(len(plan.deal_accounts)) if rng.random() < 0.6 else None
+    contact = plan.deal_contacts[deal] if deal is not None else None
+    if contact is None:
+        contact = rng.randrange(len(plan.contact_accounts))
+    return {
+        "converted_at": _later(rng, created, max_days=45),
+        "converted_contact_id": plan.contact_id(contact),
+        "converted_account_id": plan.account_id(plan.contact_accounts[contact]),
+        "converted_deal_id": plan.deal_first + deal if deal is not None else None,
+    }
+
+
+def _write_activities(
+    session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
+) -> None:
+    """COPY the activities of every kind, on contacts, companies, leads and deals."""
+    _copy_rows(
+        cursor, "activities", _activity_rows(_rng(seed, "activities"), plan, counts.activities)
+    )
+
+
+def _related(rng: random.Random, plan: Plan) -> dict[str, Any]:
+    """What an activity is about (and so its owner): a contact, company, lead or deal."""
+    roll = rng.random()
+    none = {"contact_id": None, "account_id": None, "lead_id": None, "deal_id": None}
+    if roll < 0.5:
+        contact = rng.randrange(len(plan.contact_accounts))
+        return none | {"contact_id": plan.contact_id(contact),
+                       "account_id": plan.account_id(plan.contact_accounts[contact]),
+                       "owner_id": plan.contact_owners[contact]}  # fmt: skip
+    if roll < 0.7:
+        deal = rng.randrange(len(plan.deal_accounts))
+        return none | {"deal_id": plan.deal_first + deal, "owner_id": plan.deal_owners[deal],
+                       "account_id": plan.account_id(plan.deal_accounts[deal]),
+                       "contact_id": plan.contact_id(plan.deal_contacts[deal])}  # fmt: skip
+    if roll < 0.85:
+        account = rng.randrange(len(plan.account_names))
+        return none | {"account_id": plan.account_id(account),
+                       "owner_id": plan.account_owners[account]}  # fmt: skip
+    lead = rng.randrange(len(plan.lead_owners))
+    return none | {"lead_id": plan.lead_first + lead, "owner_id": plan.lead_owners[lead]}
+
+
+def _business_hours(rng: random.Random) -> datetime:
+    """A quarter-hour in working hours between 18 months ago and 3 months ahead."""
+    day = REFERENCE - PAST + timedelta(days=rng.randrange((PAST + FUTURE).days))
+    return day + timedelta(hours=rng.randrange(13, 23), minutes=15 * rng.randrange(4))  # UTC ~ US
+
+
+def _activity_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """Activity rows: past ones mostly done, future ones open."""
+    for _ in range(count):
+        kind = _pick(rng, ACTIVITY_KINDS)
+        related = _related(rng, plan)
+        if rng.random() < 0.2:  # someone else on the team helped out
+            related["owner_id"] = plan.owner(rng)
+        when = _business_hours(rng)
+        yield {
+            "kind": kind, "subject": rng.choice(SUBJECTS[kind]),
+            "body": rng.choice(BODIES) if kind in ("note", "email") or rng.random() < 0.2 else "",
+            **related, **_activity_times(rng, kind, when, related["owner_id"]),
+        }  # fmt: skip
+
+
+def _activity_times(rng: random.Random, kind: str, when: datetime, owner: int) -> dict[str, Any]:
+    """Due, done, meeting and reminder times plus call and task details for one activity."""
+    past = when < REFERENCE
+    created = when if past and kind in ("call", "email", "note") else \
+        min(REFERENCE, when) - timedelta(days=rng.randrange(1, 15))  # fmt: skip
+    done = None
+    if past and kind != "note" and (kind != "task" or rng.random() < 0.9):
+        done = when + timedelta(minutes=rng.randrange(0, 120)) if kind == "task" else when
+    minutes = rng.choice([15, 30, 45, 60]) if kind in ("call", "meeting") else None
+    meeting = kind == "meeting"
+    remind = kind == "task" and not past and rng.random() < 0.3
+    return {
+        "due_at": None if kind == "note" else when, "done_at": done,
+        "reminder_at": when - timedelta(hours=1) if remind else None,
+        "starts_at": when if meeting else None,
+        "ends_at": when + timedelta(minutes=minutes) if meeting and minutes else None,
+        "location": rng.choice(LOCATIONS) if meeting else None,
+        "outcome": rng.choice(CALL_OUTCOMES) if kind == "call" and done else None,
+        "duration_minutes": minutes if done else None,
+        "priority": rng.choice(["low", "normal", "normal", "high"]) if kind == "task" else "normal",
+        "attendee_user_ids": [owner] if meeting else [],
+        **_audit(created, done or created, owner),
+    }  # fmt: skip
+
+
+_WRITERS = [
+    ("accounts", _write_accounts),
+    ("contacts", _write_contacts),
+    ("deals", _write_deals),
+    ("leads", _write_leads),
+    ("activities", _write_activities),
+]
+
+
+def _analyze() -> None:
+    """Fresh planner statistics for the loaded tables, after the commit."""
+    with get_engine().connect() as connection:
+        connection.execute(text(f"ANALYZE {', '.join(TABLES)}"))
+        connection.commit()
+
+
+def _report(n: int, seed: int, counts: ScaleCounts, timings: dict[str, float], total: float) -> str:
+    """One paragraph: what was written, how long each table took, and how to sign in."""
+    took = ", ".join(f"{table} {seconds:.1f} s" for table, seconds in timings.items())
+    return (
+        f"Seeded the scale data set (n={n}, seed={seed}) in {total:.1f} s: {len(USERS)} users "
+        f"in {len(TEAMS)} teams, {counts.accounts} companies, {counts.contacts} contacts, "
+        f"{counts.leads} leads, {counts.deals} deals in 2 pipelines and {counts.activities} "
+        f"activities ({took}). Sign in as admin@{SCALE_DOMAIN} (or manager1, rep1 ... rep6, "
+        f"viewer) with the password {SCALE_PASSWORD}."
+    )

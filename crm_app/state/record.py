@@ -1,0 +1,57 @@
+"""The read-only record summary pages that global search opens."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app.services import record
+from crm_app.services.errors import DomainError
+from crm_app.state.base import AppState
+
+
+class RecordState(AppState):
+    """The record shown: its kind, title and labelled fields."""
+
+    kind: str = ""
+    title: str = ""
+    fields: list[dict[str, str]] = []
+    problem: str = ""
+
+    def _show(self, kind: str):
+        guard = self._check_session()
+        if guard is not None:
+            return guard
+        self.kind, self.title, self.fields, self.problem = "", "", [], ""
+        try:
+            record_id = int(str(self.router.page.params.get("id", "")))
+            with self._actor_session() as (session, actor):
+                summary = record.summarize(session, actor=actor, kind=kind, record_id=record_id)
+        except ValueError:
+            self.problem = "This address does not name a record."
+            return None
+        except DomainError as error:
+            self.problem = error.message
+            return None
+        self.kind, self.title = summary.kind, summary.title
+        self.fields = [{"label": label, "value": value} for label, value in summary.fields]
+        return None
+
+    @rx.event
+    def load_contact(self):
+        """on_load of /contacts/[id]."""
+        return self._show("contact")
+
+    @rx.event
+    def load_account(self):
+        """on_load of /accounts/[id]."""
+        return self._show("account")
+
+    @rx.event
+    def load_lead(self):
+        """on_load of /leads/[id]."""
+        return self._show("lead")
+
+    @rx.event
+    def load_deal(self):
+        """on_load of /deals/[id]."""
+        return self._show("deal")

@@ -1,0 +1,120 @@
+"""Browser tests: the production build served by `reflex run --env prod`, driven by Playwright
+in Debian's Chromium, over a database of their own (`crm_e2e`)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine
+from sqlmodel import Session
+
+from crm_app.settings import PROJECT_ROOT
+from tests.conftest import SERVER_URL, recreate_database
+from tests.factories import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class E2E:
+    """The running app, its database and the people who can sign in (password PASSWORD)."""
+
+    base_url: str
+    engine: object
+    admin_email: str = "alice@example.com"
+    rep_email: str = "bob@example.com"
+    viewer_email: str = "vic@example.com"
+    password: str = PASSWORD
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> Iterator[E2E]:
+    """Migrate a fresh database, add the fixed cast, and serve the production build."""
+    from crm_app.db import migrate
+    from crm_app.server import running_server
+    from tests.factories import make_people
+
+    url = recreate_database(SERVER_URL, "crm_e2e")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        migrate(connection)
+        connection.commit()
+    with Session(engine) as session:
+        make_people(session)
+        session.commit()
+    port = _free_port()
+    with running_server(
+        database_url=url,
+        port=port,
+        data_dir=tmp_path_factory.mktemp("e2e-data"),
+        log_path=PROJECT_ROOT / "data" / "e2e-server.log",
+        web_dir=PROJECT_ROOT / ".web-e2e",
+    ) as base_url:
+        yield E2E(base_url=base_url, engine=engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless (Playwright never downloads a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, app_server):
+    """Open pages in fresh browser contexts (separate cookie jars), closed after the test."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 800):
+        context = browser.new_context(
+            base_url=app_server.base_url, viewport={"width": width, "height": height}
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
+    """Fill the sign-in form as a person would."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

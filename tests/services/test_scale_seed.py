@@ -1,0 +1,187 @@
+"""The scale data set: its counts, its determinism, and contacts findable by company domain.
+
+Self-contained: each seed goes into its own scratch database, created and dropped here, and
+crm_app is pointed at it by clearing its cached settings, URL and engine (restored afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from crm_app.auth.passwords import verify_password
+from crm_app.seeding.scale import SCALE_PASSWORD, seed_scale
+from crm_app.services.errors import Conflict
+from crm_app.services.search import prefix_query
+
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+N = 200
+
+# Natural keys instead of ids, so equal checksums mean equal data whatever the sequences did.
+CHECKSUMS = {
+    "accounts": """SELECT concat_ws('|', a.name, a.domain, a.industry, a.size, a.phone, a.city,
+        a.tags::text, a.created_at, a.updated_at, o.email) FROM accounts a
+        LEFT JOIN users o ON o.id = a.owner_id ORDER BY a.id""",
+    "contacts": """SELECT concat_ws('|', c.first_name, c.last_name, c.email, c.phone, c.title,
+        c.lifecycle_stage, c.tags::text, c.created_at, c.updated_at, a.domain, o.email)
+        FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id
+        LEFT JOIN users o ON o.id = c.owner_id ORDER BY c.id""",
+    "leads": """SELECT concat_ws('|', l.email, l.company_name, l.source, l.status, l.score,
+        l.converted_at, c.email, o.email) FROM leads l
+        LEFT JOIN contacts c ON c.id = l.converted_contact_id
+        LEFT JOIN users o ON o.id = l.owner_id ORDER BY l.id""",
+    "deals": """SELECT concat_ws('|', d.name, d.amount, d.currency, d.recurring_monthly_value,
+        d.expected_close_date, d.probability, d.won_at, d.closed_at, d.lost_reason, d.position,
+        s.name, p.name, c.email, o.email) FROM deals d JOIN stages s ON s.id = d.stage_id
+        JOIN pipelines p ON p.id = d.pipeline_id
+        LEFT JOIN contacts c ON c.id = d.primary_contact_id
+        LEFT JOIN users o ON o.id = d.owner_id ORDER BY d.id""",
+    "activities": """SELECT concat_ws('|', x.kind, x.subject, x.due_at, x.done_at, x.starts_at,
+        x.created_at, c.email, d.name, l.email, o.email) FROM activities x
+        LEFT JOIN contacts c ON c.id = x.contact_id LEFT JOIN deals d ON d.id = x.deal_id
+        LEFT JOIN leads l ON l.id = x.lead_id LEFT JOIN users o ON o.id = x.owner_id
+        ORDER BY x.id""",
+}
+
+
+def _server_url() -> str:
+    """TEST_DATABASE_URL, else the server the rest of the suite uses, else the local one."""
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _clear_app_caches() -> None:
+    from crm_app.db import database_url, get_engine
+    from crm_app.settings import get_settings
+
+    if get_engine.cache_info().currsize:  # let go of the scratch database's connections
+        get_engine().dispose()
+    for cached in (get_settings, database_url, get_engine):
+        cached.cache_clear()
+
+
+@contextmanager
+def app_database() -> Iterator[str]:
+    """A fresh, migrated scratch database that crm_app uses until the block ends."""
+    server = make_url(_server_url())
+    name = f"scale_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    _clear_app_caches()
+    try:
+        from crm_app.db import migrate
+
+        migrate()
+        yield url
+    finally:
+        _clear_app_caches()
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _facts(url: str) -> dict:
+    """Counts, checksums and a few rows of the data set in the database at `url`."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+
+        def scalar(sql: str, **params):
+            return connection.execute(text(sql), params).scalar_one()
+
+        tables = ("users", "accounts", "contacts", "leads", "deals", "activities", "pipelines")
+        facts = {
+            "counts": {t: scalar(f"SELECT count(*) FROM {t}") for t in tables},
+            "checksums": {
+                table: scalar(f"SELECT md5(string_agg(line, E'\\n')) FROM ({sql}) AS t(line)")
+                for table, sql in CHECKSUMS.items()
+            },
+            "emails": connection.execute(text("SELECT email FROM contacts ORDER BY id"))
+            .scalars()
+            .all(),
+            "marker": scalar("SELECT value FROM app_settings WHERE key = 'scale_seed'"),
+            "admin_hash": scalar(
+                "SELECT password_hash FROM users WHERE email = 'admin@scale.example'"
+            ),
+            "activity_kinds": connection.execute(text("SELECT DISTINCT kind FROM activities"))
+            .scalars()
+            .all(),
+        }
+        facts["domain_search"] = _domain_search(connection)
+    engine.dispose()
+    return facts
+
+
+def _domain_search(connection) -> tuple[set[int], set[int]]:
+    """(contacts at the company with most contacts, contacts found by a prefix of its domain)."""
+    domain = connection.execute(text(
+        "SELECT a.domain FROM accounts a JOIN contacts c ON c.account_id = a.id "
+        "GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1"
+    )).scalar_one()  # fmt: skip
+    expected = set(connection.execute(text(
+        "SELECT c.id FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE a.domain = :d"
+    ), {"d": domain}).scalars())  # fmt: skip
+    query = prefix_query(domain.split(".")[0][:6])
+    found = set(connection.execute(text(
+        "SELECT id FROM contacts WHERE search_vector @@ to_tsquery('simple', :q)"
+    ), {"q": query}).scalars())  # fmt: skip
+    return expected, found
+
+
+@pytest.fixture(scope="module")
+def two_seeds() -> tuple[dict, dict]:
+    """The facts of seed_scale(N) run on two separate databases."""
+    runs = []
+    for _ in range(2):
+        with app_database() as url:
+            report = seed_scale(N)
+            again = seed_scale(N)
+            with pytest.raises(Conflict):
+                seed_scale(N + 1)
+            runs.append(_facts(url) | {"report": report, "again": again})
+    return runs[0], runs[1]
+
+
+def test_scale_seed_writes_rows_in_proportion_to_n(two_seeds):
+    first, _ = two_seeds
+    assert first["counts"] == {"users": 10, "accounts": 40, "contacts": 200, "leads": 60,
+                               "deals": 40, "activities": 600, "pipelines": 2}  # fmt: skip
+    assert sorted(first["activity_kinds"]) == ["call", "email", "meeting", "note", "task"]
+    assert "200 contacts" in first["report"]
+
+
+def test_scale_users_sign_in_with_the_documented_password(two_seeds):
+    first, _ = two_seeds
+    assert verify_password(first["admin_hash"], SCALE_PASSWORD)
+
+
+def test_the_same_n_and_seed_give_the_same_data_on_another_database(two_seeds):
+    first, second = two_seeds
+    assert first["emails"] == second["emails"]
+    assert first["checksums"] == second["checksums"]
+    assert all(first["checksums"].values())
+
+
+def test_seeding_again_is_a_no_op_and_a_different_size_is_refused(two_seeds):
+    first, _ = two_seeds
+    assert first["marker"] == {"n": N, "seed": 42}
+    assert "nothing was written" in first["again"]
+
+
+def test_contacts_are_found_by_a_prefix_of_their_company_domain(two_seeds):
+    expected, found = two_seeds[0]["domain_search"]
+    assert expected
+    assert expected <= found
