@@ -3,7 +3,21 @@
 import reflex as rx
 
 from crm_app.api.app import api
-from crm_app.pages import auth, home, settings_api_keys  # noqa: F401  (pages register themselves)
+from crm_app.pages import (  # noqa: F401  (pages register themselves)
+    auth,
+    home,
+    record,
+    settings_api_keys,
+    settings_audit,
+    settings_index,
+    settings_profile,
+    settings_roles,
+    settings_users,
+)
+from crm_app.settings import get_settings
+
+# Fail at start-up, not at first use, when the secret is a known default.
+get_settings().resolved_secret_key()
 
 app = rx.App(
     api_transformer=api,

@@ -48,7 +48,7 @@ def _nav() -> rx.Component:
 def _brand() -> rx.Component:
     return rx.hstack(
         rx.icon("handshake", size=22, color=rx.color("accent", 10)),
-        rx.heading("CRM", size="5", as_="p"),
+        rx.text("CRM", size="5", weight="bold"),
         align="center",
         spacing="2",
         padding_x="0.75rem",
@@ -211,7 +211,7 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.icon("handshake", size=26, color=rx.color("accent", 10)),
-                    rx.heading("CRM", size="6", as_="p"),
+                    rx.text("CRM", size="6", weight="bold"),
                     align="center",
                 ),
                 rx.heading(title, size="5", as_="h1"),
@@ -226,34 +226,4 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
         min_height="100vh",
         padding="1rem",
         background=rx.color("gray", 2),
-    )
-
-
-def field(
-    label: str,
-    name: str,
-    *,
-    type: str = "text",
-    error: rx.Var | str = "",
-    **props,
-) -> rx.Component:
-    """A labelled input with its error message underneath (announced to screen readers)."""
-    input_id = f"field-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, font_weight="500", font_size="0.875rem"),
-        rx.input(
-            id=input_id,
-            name=name,
-            type=type,
-            width="100%",
-            size="3",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            **props,
-        ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", role="alert"),
-        ),
-        spacing="1",
-        width="100%",
     )

@@ -39,6 +39,7 @@ def settings_nav() -> rx.Component:
             wrap="wrap",
         ),
         aria_label="Settings",
+        width="100%",
         padding_bottom="0.75rem",
         margin_bottom="1rem",
         border_bottom=f"1px solid {rx.color('gray', 5)}",

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-VISUALLY_HIDDEN = {
-    "position": "absolute",
-    "width": "1px",
-    "height": "1px",
-    "padding": "0",
-    "margin": "-1px",
-    "overflow": "hidden",
-    "clip": "rect(0, 0, 0, 0)",
-    "white_space": "nowrap",
-    "border": "0",
-}
+from crm_app.components.ui import VISUALLY_HIDDEN
 
 
 def data_table(caption: str, headers: list[str], body: rx.Component, **props) -> rx.Component:

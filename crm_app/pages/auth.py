@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.layout import auth_card, field
+from crm_app.components.layout import auth_card
+from crm_app.components.ui import field
 from crm_app.state.auth import ForgotPasswordState, LoginState, SetPasswordState
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.layout import field, protected_page
+from crm_app.components.layout import protected_page
 from crm_app.components.settings_nav import settings_page
 from crm_app.components.table import data_table
+from crm_app.components.ui import field
 from crm_app.state.api_key import ApiKeyState
 
 

@@ -157,7 +157,9 @@ def request_password_reset(session: Session, *, email: str, ip: str | None = Non
     )
 
 
-def admin_password_reset(session: Session, *, actor: User, user_id: int) -> IssuedLink:
+def admin_password_reset(
+    session: Session, *, actor: User, user_id: int, ip: str | None = None
+) -> IssuedLink:
     """An admin asks for a reset link for someone; their sessions end now."""
     require(session, actor, "user", "manage")
     user = session.get(User, user_id)
@@ -171,7 +173,9 @@ def admin_password_reset(session: Session, *, actor: User, user_id: int) -> Issu
         by=actor,
     )
     end_all_sessions(session, user_id=user.id)
-    audit.record(session, actor=actor, action="password_reset", entity="user", entity_id=user.id)
+    audit.record(
+        session, actor=actor, action="password_reset", entity="user", entity_id=user.id, ip=ip
+    )
     return IssuedLink(user=user, url=url)
 
 

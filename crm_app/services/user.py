@@ -160,7 +160,13 @@ def _active_admins(session: Session) -> int:
 
 
 def change_role(
-    session: Session, *, actor: User, user_id: int, role: str, version: int | None = None
+    session: Session,
+    *,
+    actor: User,
+    user_id: int,
+    role: str,
+    version: int | None = None,
+    ip: str | None = None,
 ) -> User:
     """Give a user another role; the last active admin cannot be demoted."""
     user = _get_for_manage(session, actor, user_id)
@@ -183,11 +189,14 @@ def change_role(
         entity="user",
         entity_id=user.id,
         changes={"role": [before, role]},
+        ip=ip,
     )
     return user
 
 
-def set_active(session: Session, *, actor: User, user_id: int, active: bool) -> User:
+def set_active(
+    session: Session, *, actor: User, user_id: int, active: bool, ip: str | None = None
+) -> User:
     """Deactivate (ending their sessions at once) or reactivate a user."""
     user = _get_for_manage(session, actor, user_id)
     if user.is_active == active:
@@ -208,6 +217,7 @@ def set_active(session: Session, *, actor: User, user_id: int, active: bool) -> 
         entity="user",
         entity_id=user.id,
         changes={"is_active": [not active, active]},
+        ip=ip,
     )
     return user
 

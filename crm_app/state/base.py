@@ -59,7 +59,7 @@ def sign_out_script() -> str:
 def error_event(error: DomainError) -> rx.event.EventSpec:
     """How the UI reports a domain error that has no field to sit next to."""
     if error.code is ErrorCode.UNAUTHENTICATED:
-        return rx.redirect(routes.LOGIN, is_external=True)
+        return rx.redirect(routes.LOGIN, replace=True)
     return rx.toast.error(error.message, duration=6000)
 
 
@@ -125,7 +125,7 @@ class AppState(rx.State):
                 self._show_user(session, user)
         except Unauthenticated:
             self.checked = False
-            return rx.redirect(routes.login(self.router.url.path), is_external=True)
+            return rx.redirect(routes.login(self.router.url.path), replace=True)
         return None
 
     @rx.event

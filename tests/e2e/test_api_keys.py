@@ -29,6 +29,8 @@ def test_create_a_key_use_it_and_revoke_it(new_page, app_server):
     page.get_by_role("button", name="Revoke key").click()
     expect(table.get_by_role("row", name="Billing sync")).to_contain_text("Revoked")
 
-    after = httpx.get(f"{app_server.base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    after = httpx.get(
+        f"{app_server.base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"}
+    )
     assert after.status_code == 401
     assert after.headers["content-type"] == "application/problem+json"

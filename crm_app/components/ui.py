@@ -1,0 +1,100 @@
+"""Small shared widgets: labelled fields, selects, hand-over links, access notices."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+# Hidden on screen, read by screen readers.
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "padding": "0",
+    "margin": "-1px",
+    "overflow": "hidden",
+    "clip": "rect(0, 0, 0, 0)",
+    "white_space": "nowrap",
+    "border": "0",
+}
+
+
+def field(
+    label: str,
+    name: str,
+    *,
+    type: str = "text",
+    error: rx.Var | str = "",
+    **props,
+) -> rx.Component:
+    """A labelled input with its error message underneath (announced to screen readers)."""
+    input_id = f"field-{name}"
+    return rx.vstack(
+        rx.el.label(label, html_for=input_id, font_weight="500", font_size="0.875rem"),
+        rx.input(
+            id=input_id,
+            name=name,
+            type=type,
+            width="100%",
+            size="3",
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            **props,
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", role="alert"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def no_access(what: str) -> rx.Component:
+    """Shown instead of a page the user may not open."""
+    return rx.callout(
+        f"You don't have access to {what}.",
+        icon="lock",
+        color_scheme="gray",
+        role="status",
+        width="100%",
+    )
+
+
+def select_field(
+    label: str, name: str, items: list[rx.Component], *, default: str, error: rx.Var | str = ""
+) -> rx.Component:
+    """A labelled select that submits with its form, its error underneath."""
+    select_id = f"field-{name}"
+    return rx.vstack(
+        rx.el.label(label, html_for=select_id, font_weight="500", font_size="0.875rem"),
+        rx.select.root(
+            rx.select.trigger(id=select_id, width="100%"),
+            rx.select.content(*items, position="popper"),
+            name=name,
+            default_value=default,
+            size="3",
+        ),
+        rx.cond(error != "", rx.text(error, color_scheme="red", size="2", role="alert")),
+        spacing="1",
+        width="100%",
+    )
+
+
+def link_box(url: rx.Var, note: str) -> rx.Component:
+    """A link to hand over by hand: read-only, with a copy button."""
+    return rx.vstack(
+        rx.el.label("Link", html_for="issued-link", font_weight="500", font_size="0.875rem"),
+        rx.hstack(
+            rx.input(
+                id="issued-link", value=url, read_only=True, width="100%", font_family="monospace"
+            ),
+            rx.button(
+                rx.icon("copy", size=16),
+                "Copy",
+                on_click=[rx.set_clipboard(url), rx.toast.info("Link copied.")],
+            ),
+            width="100%",
+        ),
+        rx.callout(note, icon="info", color_scheme="amber", width="100%"),
+        spacing="2",
+        width="100%",
+    )

@@ -1,0 +1,99 @@
+"""Settings -> Profile: one's own name, time zone and password."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app import routes
+from crm_app.services import user
+from crm_app.services.errors import DomainError, ValidationFailed
+from crm_app.state.base import AppState, error_event
+
+
+class ProfileState(AppState):
+    """The profile form's saved values and both forms' field errors."""
+
+    name: str = ""
+    timezone: str = "UTC"
+    name_error: str = ""
+    timezone_error: str = ""
+    current_error: str = ""
+    new_error: str = ""
+    repeat_error: str = ""
+    # Bumped to re-mount a form, so its inputs show the saved values (or go blank).
+    profile_form_key: int = 0
+    password_form_key: int = 0
+
+    def _clear_errors(self) -> None:
+        self.name_error = self.timezone_error = ""
+        self.current_error = self.new_error = self.repeat_error = ""
+
+    @rx.event
+    def load(self):
+        """on_load: the saved name and time zone."""
+        guard = self._check_session()
+        if guard is not None:
+            return guard
+        self._clear_errors()
+        try:
+            with self._actor_session() as (_, me):
+                self.name, self.timezone = me.name, me.timezone or "UTC"
+        except DomainError as error:
+            return error_event(error)
+        self.profile_form_key += 1
+        return None
+
+    @rx.event
+    def open_settings(self):
+        """on_load of /settings: the profile is the first settings page."""
+        return self._check_session() or rx.redirect(routes.SETTINGS_PROFILE)
+
+    @rx.event
+    def save_profile(self, form: dict):
+        """Change one's name and time zone."""
+        self.name_error = self.timezone_error = ""
+        try:
+            with self._actor_session() as (session, actor):
+                saved = user.update_profile(
+                    session,
+                    actor=actor,
+                    name=str(form.get("name", ""))[:200],
+                    timezone=str(form.get("timezone", ""))[:64],
+                )
+                self.name, self.timezone = saved.name, saved.timezone
+                self._show_user(session, saved)
+        except ValidationFailed as error:
+            found = {e.field: e.message for e in error.errors}
+            self.name_error, self.timezone_error = found.get("name", ""), found.get("timezone", "")
+            return None if found else error_event(error)
+        except DomainError as error:
+            return error_event(error)
+        self.profile_form_key += 1
+        return rx.toast.success("Profile saved.")
+
+    @rx.event
+    def change_password(self, form: dict):
+        """Change one's password; other sessions end, this one stays."""
+        self.current_error = self.new_error = self.repeat_error = ""
+        new = str(form.get("new_password", ""))[:200]
+        if new != str(form.get("repeat_password", ""))[:200]:
+            self.repeat_error = "The two new passwords differ."
+            return None
+        try:
+            with self._actor_session() as (session, actor):
+                user.change_password(
+                    session,
+                    actor=actor,
+                    current=str(form.get("current_password", ""))[:200],
+                    new=new,
+                    keep_token=self._session_token(),
+                )
+        except ValidationFailed as error:
+            found = {e.field: e.message for e in error.errors}
+            self.current_error = found.get("current_password", "")
+            self.new_error = found.get("new_password", "")
+            return None if found else error_event(error)
+        except DomainError as error:
+            return error_event(error)
+        self.password_form_key += 1
+        return rx.toast.success("Password changed. Your other sessions have been signed out.")
