@@ -20,6 +20,7 @@ def _hit(hit: dict) -> rx.Component:
             spacing="2",
         ),
         href=hit["href"],
+        on_click=SearchState.clear,
         underline="none",
         padding="0.5rem",
         border_radius="var(--radius-2)",
@@ -35,11 +36,24 @@ def global_search() -> rx.Component:
         rx.debounce_input(
             rx.input(
                 rx.input.slot(rx.icon("search", size=16)),
+                rx.cond(
+                    SearchState.text != "",
+                    rx.input.slot(
+                        rx.icon_button(
+                            rx.icon("x", size=14),
+                            variant="ghost",
+                            size="1",
+                            aria_label="Clear search",
+                            on_click=SearchState.clear,
+                        )
+                    ),
+                ),
                 placeholder="Search contacts, companies, leads, deals…",
                 value=SearchState.text,
                 on_change=SearchState.search,
                 type="search",
                 aria_label="Search",
+                on_key_down=SearchState.on_key,
                 width="100%",
             ),
             debounce_timeout=200,
@@ -69,7 +83,6 @@ def global_search() -> rx.Component:
                 border_radius="var(--radius-3)",
                 box_shadow="var(--shadow-4)",
                 z_index="10",
-                on_mouse_leave=SearchState.clear,
             ),
         ),
         position="relative",

@@ -35,6 +35,12 @@ class SearchState(AppState):
         return None
 
     @rx.event
+    def on_key(self, key: str):
+        """Escape closes the results."""
+        if key == "Escape":
+            self.text, self.hits, self.searched = "", [], False
+
+    @rx.event
     def clear(self):
         """Close the results."""
         self.text, self.hits, self.searched = "", [], False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from sqlmodel import select
 
 from crm_app.api.deps import Actor, DbSession
 from crm_app.models import User, UserPublic
@@ -20,8 +21,6 @@ def list_users(
     cursor: int | None = Query(None, description="Opaque cursor from `next_cursor`."),
 ) -> dict:
     """Users by id, keyset-paged."""
-    from sqlmodel import select
-
     require(session, actor, "user", "read")
     query = select(User).order_by(User.id).limit(limit + 1)
     if cursor is not None:
