@@ -19,6 +19,18 @@ from crm_app.settings import PROJECT_ROOT
 
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 
+# Debian's Chromium, as the browser tests and the benchmark drive it. Without the
+# background-networking flags it keeps trying to reach Google's hosts.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 def reflex_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment Reflex needs here: our bun, and no calls to the outside world."""

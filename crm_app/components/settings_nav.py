@@ -49,3 +49,19 @@ def settings_nav() -> rx.Component:
 def settings_page(*children: rx.Component) -> rx.Component:
     """A settings page body under the settings tabs."""
     return rx.vstack(settings_nav(), *children, spacing="4", width="100%")
+
+
+def section_header(
+    title: str, description: rx.Component | rx.Var | str, *actions: rx.Component
+) -> rx.Component:
+    """A settings page's heading and one-line description, with its buttons on the right."""
+    text = description if isinstance(description, rx.Component) else rx.text(description)
+    text.style.update({"font_size": "var(--font-size-2)", "color": rx.color("gray", 11)})
+    return rx.hstack(
+        rx.vstack(rx.heading(title, size="4", as_="h2"), text, spacing="1"),
+        rx.spacer(),
+        *actions,
+        width="100%",
+        align="end",
+        wrap="wrap",
+    )

@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import protected_page
-from crm_app.components.settings_nav import settings_page
+from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.table import data_table
 from crm_app.components.ui import field
 from crm_app.state.api_key import ApiKeyState
@@ -138,24 +138,16 @@ def _row(key: dict) -> rx.Component:
 def api_keys() -> rx.Component:
     """Keys for the REST API."""
     return settings_page(
-        rx.hstack(
-            rx.vstack(
-                rx.heading("API keys", size="4", as_="h2"),
-                rx.text(
-                    "Use a key as ",
-                    rx.code("Authorization: Bearer <key>"),
-                    " with the ",
-                    rx.link("REST API", href=routes.API_DOCS, is_external=True),
-                    ".",
-                    size="2",
-                    color_scheme="gray",
-                ),
-                spacing="1",
+        section_header(
+            "API keys",
+            rx.text(
+                "Use a key as ",
+                rx.code("Authorization: Bearer <key>"),
+                " with the ",
+                rx.link("REST API", href=routes.API_DOCS, is_external=True),
+                ".",
             ),
-            rx.spacer(),
             _create_dialog(),
-            width="100%",
-            align="end",
         ),
         rx.cond(
             ApiKeyState.keys.length() > 0,

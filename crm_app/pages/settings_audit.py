@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import protected_page
-from crm_app.components.settings_nav import settings_page
+from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.ui import VISUALLY_HIDDEN, field, no_access
 from crm_app.state.audit import ANY, AuditLogState
 from crm_app.state.base import AppState
@@ -161,14 +161,8 @@ def audit_log() -> rx.Component:
         rx.cond(
             AppState.can_read_audit,
             rx.vstack(
-                rx.vstack(
-                    rx.heading("Audit log", size="4", as_="h2"),
-                    rx.text(
-                        "Every change, newest first. Times are in your time zone.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
-                    spacing="1",
+                section_header(
+                    "Audit log", "Every change, newest first. Times are in your time zone."
                 ),
                 _filters(),
                 _table(),

@@ -7,7 +7,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.auth.permissions import RESOURCE_LABELS, Scope, all_pairs, allowed_scopes
 from crm_app.components.layout import protected_page
-from crm_app.components.settings_nav import settings_page
+from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.ui import VISUALLY_HIDDEN
 from crm_app.models.user import Role
 from crm_app.state.base import AppState
@@ -102,18 +102,15 @@ def _legend() -> rx.Component:
 def roles() -> rx.Component:
     """The permission matrix; admins edit it, everyone else reads it."""
     return settings_page(
-        rx.vstack(
-            rx.heading("Roles and permissions", size="4", as_="h2"),
+        section_header(
+            "Roles and permissions",
             rx.text(
                 rx.cond(
                     AppState.can_manage_settings,
                     "Pick how far each role may go. Changes apply at once.",
                     "What each role may do. Only admins can change this.",
-                ),
-                size="2",
-                color_scheme="gray",
+                )
             ),
-            spacing="1",
         ),
         _legend(),
         rx.table.root(

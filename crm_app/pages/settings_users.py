@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import protected_page
-from crm_app.components.settings_nav import settings_page
+from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.ui import VISUALLY_HIDDEN, field, link_box, no_access, select_field
 from crm_app.models.user import Role
 from crm_app.state.base import AppState
@@ -263,21 +263,10 @@ def _link_dialog() -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.vstack(
-                rx.heading("Users", size="4", as_="h2"),
-                rx.text(
-                    "Invite your team, set their roles, and deactivate those who leave.",
-                    size="2",
-                    color_scheme="gray",
-                ),
-                spacing="1",
-            ),
-            rx.spacer(),
+        section_header(
+            "Users",
+            "Invite your team, set their roles, and deactivate those who leave.",
             _invite_dialog(),
-            width="100%",
-            align="end",
-            wrap="wrap",
         ),
         rx.debounce_input(
             rx.input(

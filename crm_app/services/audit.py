@@ -133,14 +133,12 @@ def list_events(
     return AuditPage(rows=page, next_before_id=next_id)
 
 
-def entities(session: Session) -> list[str]:
-    """The entity names that appear in the log, for the filter's choices."""
-    return list(session.exec(select(AuditEvent.entity).group_by(AuditEvent.entity)).all())
-
-
-def actions(session: Session) -> list[str]:
-    """The action names that appear in the log, for the filter's choices."""
-    return list(session.exec(select(AuditEvent.action).group_by(AuditEvent.action)).all())
+def filter_choices(session: Session, *, actor: User) -> tuple[list[str], list[str]]:
+    """The entity names and the action names that appear in the log, sorted, for the filters."""
+    require(session, actor, "audit", "read")
+    entities = session.exec(select(AuditEvent.entity).group_by(AuditEvent.entity)).all()
+    actions = session.exec(select(AuditEvent.action).group_by(AuditEvent.action)).all()
+    return sorted(entities), sorted(actions)
 
 
 def count_events(session: Session, *, action: str, entity: str | None = None) -> int:

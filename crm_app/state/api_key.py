@@ -38,12 +38,7 @@ class ApiKeyState(AppState):
     @rx.event
     def load(self):
         """on_load."""
-        guard = self._check_session()
-        if guard is not None:
-            return guard
-        with self._actor_session() as (session, actor):
-            self._reload(session, actor)
-        return None
+        return self._load_page(self._reload)
 
     @rx.event
     def open_create(self, is_open: bool = True):

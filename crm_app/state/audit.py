@@ -120,8 +120,9 @@ class AuditLogState(AppState):
         return None
 
     def _load_choices(self, session, actor) -> None:
-        self.entity_options = sorted(audit.entities(session))
-        self.action_options = sorted(audit.actions(session))
+        if not self.can_read_audit:
+            return
+        self.entity_options, self.action_options = audit.filter_choices(session, actor=actor)
         try:
             people, _ = user.list_users(session, actor=actor, limit=200)
         except Forbidden:
@@ -131,17 +132,10 @@ class AuditLogState(AppState):
     @rx.event
     def load(self):
         """on_load: newest events, no filters."""
-        guard = self._check_session()
-        if guard is not None:
-            return guard
         self.events, self.has_older = [], False
-        if not self.can_read_audit:
-            return None
-        try:
-            with self._actor_session() as (session, actor):
-                self._load_choices(session, actor)
-        except DomainError as error:
-            return error_event(error)
+        problem = self._load_page(self._load_choices)
+        if problem is not None or not self.can_read_audit:
+            return problem
         self.user_filter = self.entity_filter = self.action_filter = ANY
         self.date_from = self.date_to = ""
         self._cursors = [None]

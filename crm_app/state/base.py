@@ -7,7 +7,7 @@ it is read on the server from the connection's headers, never sent to the browse
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
 
@@ -118,15 +118,26 @@ class AppState(rx.State):
         self.can_read_audit = can(session, user, "audit", "read")
         self.checked = True
 
-    def _check_session(self) -> rx.event.EventSpec | None:
-        """Show the signed-in user, or return the redirect that sends a visitor to sign in."""
+    def _load_page(
+        self, load: Callable[[Session, User], None] | None = None
+    ) -> rx.event.EventSpec | None:
+        """on_load of a protected page: in one transaction, check the session, show the user,
+        then run `load`. Returns the redirect to sign in, or the error to show."""
         try:
             with self._actor_session() as (session, user):
                 self._show_user(session, user)
+                if load is not None:
+                    load(session, user)
         except Unauthenticated:
             self.checked = False
             return rx.redirect(routes.login(self.router.url.path), replace=True)
+        except DomainError as error:
+            return error_event(error)
         return None
+
+    def _check_session(self) -> rx.event.EventSpec | None:
+        """Show the signed-in user, or return the redirect that sends a visitor to sign in."""
+        return self._load_page()
 
     @rx.event
     def guard(self):

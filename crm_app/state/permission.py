@@ -26,15 +26,7 @@ class RoleMatrixState(AppState):
     @rx.event
     def load(self):
         """on_load."""
-        guard = self._check_session()
-        if guard is not None:
-            return guard
-        try:
-            with self._actor_session() as (session, actor):
-                self._reload(session, actor)
-        except DomainError as error:
-            return error_event(error)
-        return None
+        return self._load_page(self._reload)
 
     @rx.event
     def set_scope(self, role: str, resource: str, action: str, scope: str):

@@ -31,17 +31,12 @@ class ProfileState(AppState):
     @rx.event
     def load(self):
         """on_load: the saved name and time zone."""
-        guard = self._check_session()
-        if guard is not None:
-            return guard
         self._clear_errors()
-        try:
-            with self._actor_session() as (_, me):
-                self.name, self.timezone = me.name, me.timezone or "UTC"
-        except DomainError as error:
-            return error_event(error)
         self.profile_form_key += 1
-        return None
+        return self._load_page(self._show_profile)
+
+    def _show_profile(self, _session, me) -> None:
+        self.name, self.timezone = me.name, me.timezone or "UTC"
 
     @rx.event
     def open_settings(self):

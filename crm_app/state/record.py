@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.services import record
-from crm_app.services.errors import DomainError
+from crm_app.services.errors import Forbidden, NotFound
 from crm_app.state.base import AppState
 
 
@@ -18,23 +18,21 @@ class RecordState(AppState):
     problem: str = ""
 
     def _show(self, kind: str):
-        guard = self._check_session()
-        if guard is not None:
-            return guard
         self.kind, self.title, self.fields, self.problem = "", "", [], ""
+        return self._load_page(lambda session, actor: self._summarize(session, actor, kind))
+
+    def _summarize(self, session, actor, kind: str) -> None:
         try:
             record_id = int(str(self.router.page.params.get("id", "")))
-            with self._actor_session() as (session, actor):
-                summary = record.summarize(session, actor=actor, kind=kind, record_id=record_id)
+            summary = record.summarize(session, actor=actor, kind=kind, record_id=record_id)
         except ValueError:
             self.problem = "This address does not name a record."
-            return None
-        except DomainError as error:
+            return
+        except (NotFound, Forbidden) as error:
             self.problem = error.message
-            return None
+            return
         self.kind, self.title = summary.kind, summary.title
         self.fields = [{"label": label, "value": value} for label, value in summary.fields]
-        return None
 
     @rx.event
     def load_contact(self):

@@ -83,20 +83,15 @@ class UserAdminState(AppState):
     @rx.event
     def load(self):
         """on_load: the first page; nothing at all for those who may not manage users."""
-        guard = self._check_session()
-        if guard is not None:
-            return guard
         self.rows, self.total, self.offset, self.query = [], 0, 0, ""
         self.link_url = self.confirm_kind = ""
+        return self._load_page(self._first_page)
+
+    def _first_page(self, session, actor) -> None:
         if not self.can_manage_users:
-            return None
-        try:
-            with self._actor_session() as (session, actor):
-                self._reload(session, actor)
-                self.teams = [{"id": str(t.id), "name": t.name} for t in user.list_teams(session)]
-        except DomainError as error:
-            return error_event(error)
-        return None
+            return
+        self._reload(session, actor)
+        self.teams = [{"id": str(t.id), "name": t.name} for t in user.list_teams(session)]
 
     @rx.event
     def search(self, text: str):

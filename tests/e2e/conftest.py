@@ -12,19 +12,10 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
+from crm_app.server import CHROMIUM, CHROMIUM_ARGS
 from crm_app.settings import PROJECT_ROOT
 from tests.conftest import SERVER_URL, recreate_database
 from tests.factories import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def pytest_collection_modifyitems(items):
