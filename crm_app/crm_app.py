@@ -12,6 +12,7 @@ from crm_app.pages import (  # noqa: F401  (pages register themselves)
     settings_index,
     settings_profile,
     settings_roles,
+    settings_trash,
     settings_users,
 )
 from crm_app.settings import get_settings

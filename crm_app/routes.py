@@ -21,6 +21,9 @@ SETTINGS_USERS = "/settings/users"
 SETTINGS_ROLES = "/settings/roles"
 SETTINGS_API_KEYS = "/settings/api-keys"
 SETTINGS_AUDIT = "/settings/audit-log"
+SETTINGS_TRASH = "/settings/trash"
+CONTACTS_MERGE = "/contacts/merge"
+ACCOUNTS_MERGE = "/accounts/merge"
 
 # Served by FastAPI on the same port.
 AUTH_SESSION = "/auth/session"
@@ -73,3 +76,9 @@ def lead_detail(lead_id: int) -> str:
 def deal_detail(deal_id: int) -> str:
     """A deal's page."""
     return f"{DEALS}/{deal_id}"
+
+
+def merge(entity: str, survivor_id: int, other_id: int) -> str:
+    """The merge screen for two contacts or two companies."""
+    base = CONTACTS_MERGE if entity == "contact" else ACCOUNTS_MERGE
+    return f"{base}?a={survivor_id}&b={other_id}"

@@ -35,6 +35,7 @@ def settings_nav() -> rx.Component:
             _tab("Roles", routes.SETTINGS_ROLES),
             _tab("API keys", routes.SETTINGS_API_KEYS),
             _tab("Audit log", routes.SETTINGS_AUDIT, AppState.can_read_audit),
+            _tab("Trash", routes.SETTINGS_TRASH),
             gap="0.25rem",
             wrap="wrap",
         ),

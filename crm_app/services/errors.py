@@ -80,6 +80,23 @@ class Conflict(DomainError):
         super().__init__(message, ErrorCode.CONFLICT, errors or [])
 
 
+@dataclass
+class Match:
+    """An existing record that looks like the one being saved."""
+
+    id: int
+    label: str
+    detail: str
+
+
+class DuplicateFound(Conflict):
+    """The record being saved matches existing ones (same e-mail, phone or domain)."""
+
+    def __init__(self, message: str, matches: list[Match], errors: list[FieldError]) -> None:
+        super().__init__(message, errors)
+        self.matches = matches
+
+
 class StaleVersion(DomainError):
     """Someone else saved the record since it was read."""
 
