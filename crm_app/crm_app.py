@@ -6,6 +6,7 @@ from crm_app.api.app import api
 from crm_app.pages import (  # noqa: F401  (pages register themselves)
     auth,
     home,
+    merge,
     record,
     settings_api_keys,
     settings_audit,
