@@ -10,6 +10,7 @@ from crm_app.pages import (  # noqa: F401  (pages register themselves)
     record,
     settings_api_keys,
     settings_audit,
+    settings_custom_fields,
     settings_index,
     settings_profile,
     settings_roles,

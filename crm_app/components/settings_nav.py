@@ -33,6 +33,7 @@ def settings_nav() -> rx.Component:
             _tab("Profile", routes.SETTINGS_PROFILE),
             _tab("Users", routes.SETTINGS_USERS, AppState.can_manage_users),
             _tab("Roles", routes.SETTINGS_ROLES),
+            _tab("Custom fields", routes.SETTINGS_CUSTOM_FIELDS, AppState.can_manage_settings),
             _tab("API keys", routes.SETTINGS_API_KEYS),
             _tab("Audit log", routes.SETTINGS_AUDIT, AppState.can_read_audit),
             _tab("Trash", routes.SETTINGS_TRASH),
