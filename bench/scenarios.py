@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bench import browser as chromium
+from bench import contacts
 from bench.harness import Measure, Scenario, timed
 
 BROWSER_RUNS, BROWSER_WARMUPS = 10, 2
@@ -97,4 +98,9 @@ SCENARIOS = [
     Scenario("sign-in round trip", sign_in_round_trip, BROWSER_RUNS, BROWSER_WARMUPS),
     Scenario("GET /api/v1/me", api_me, HTTP_RUNS, HTTP_WARMUPS),
     Scenario("app shell first load", app_shell_first_load, BROWSER_RUNS, BROWSER_WARMUPS),
+    Scenario("contacts: first page (API)", contacts.contacts_first_page, HTTP_RUNS, HTTP_WARMUPS),
+    Scenario(
+        "contacts: 1,000th page by cursor", contacts.contacts_page_1000, HTTP_RUNS, HTTP_WARMUPS
+    ),
+    Scenario("contacts: search q=smi", contacts.contacts_search, HTTP_RUNS, HTTP_WARMUPS),
 ]

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from crm_app import routes
 from crm_app.api import problems
-from crm_app.api.routes import auth_cookie, me, users
+from crm_app.api.routes import account, auth_cookie, contact, me, users
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
@@ -31,6 +31,8 @@ def create_app() -> FastAPI:
     v1 = APIRouter(prefix=routes.API_PREFIX)
     v1.include_router(me.router)
     v1.include_router(users.router)
+    v1.include_router(contact.router)
+    v1.include_router(account.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
     app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crm_app.services.errors import DomainError, ErrorCode
+from crm_app.services.errors import DomainError, DuplicateFound, ErrorCode
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -55,12 +56,20 @@ def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     if exc.retry_after_seconds:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-    return problem(
+    response = problem(
         status, exc.message, errors=errors if status == 422 or errors else None, headers=headers
     )
+    if isinstance(exc, DuplicateFound):
+        # A 409 for a duplicate names the records it collides with.
+        body = json.loads(response.body)
+        body["duplicates"] = [{"id": m.id, "label": m.label} for m in exc.matches]
+        response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return response
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return "body"  # malformed JSON: the position is a character offset, not a field
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 

@@ -112,12 +112,23 @@ def _choice(value: Any, choices: list[str]) -> str:
     return str(value)
 
 
+def _company_id(value: Any) -> int:
+    """A company id, or ValueError; accounts.id is an INTEGER, so larger numbers are no id."""
+    try:
+        company_id = int(value)
+    except (TypeError, ValueError):
+        company_id = 0
+    if not 0 < company_id < 2**31:
+        raise ValueError(f"'{value}' is not a company id.")
+    return company_id
+
+
 def _account_id(session: Session, value: Any) -> int | None:
     if value in (None, ""):
         return None
     try:
-        account = session.get(Account, int(value))
-    except (TypeError, ValueError):
+        account = session.get(Account, _company_id(value))
+    except ValueError:
         account = None
     if account is None or account.deleted_at is not None:
         raise ValueError("Pick an existing company.")
@@ -248,7 +259,7 @@ def _list_query(session: Session, actor: User, listq: ListQuery):
     )
     extra = {
         "lifecycle_stage": lambda v: Contact.lifecycle_stage == _choice(v, STAGES),
-        "account_id": lambda v: Contact.account_id == int(v),
+        "account_id": lambda v: Contact.account_id == _company_id(v),
     }
     for clause in filters.build(
         session, actor, Contact, entity="contact", filters=listq.filters, extra=extra

@@ -65,7 +65,7 @@ def check_owner(session: Session, actor: User, resource: str, owner_id: int | No
     """Refuse giving a record to someone whose records the actor could not edit."""
     if owner_id is None:
         return
-    owner = session.get(User, owner_id)
+    owner = session.get(User, owner_id) if 0 < owner_id < 2**31 else None
     if owner is None or not owner.is_active:
         raise ValidationFailed.for_field("owner_id", "Pick an active user as the owner.")
     try:

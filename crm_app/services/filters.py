@@ -22,11 +22,17 @@ from crm_app.services.search import prefix_query
 FilterBuilder = Callable[[str], ColumnElement[bool]]
 
 
+MAX_ID = 2**31 - 1  # user and company ids are INTEGER columns
+
+
 def _int(name: str, value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ValueError(f"'{value}' is not an id.") from None
+        number = 0
+    if not 0 < number <= MAX_ID:
+        raise ValueError(f"'{value}' is not an id.")
+    return number
 
 
 def _day_start(value: str, actor: User) -> datetime:

@@ -1,0 +1,45 @@
+"""Scenarios for contacts and companies (issue 3): the REST list, keyset paging, search."""
+
+from __future__ import annotations
+
+import httpx
+
+from bench.harness import Measure, timed
+
+
+def _client(ctx) -> httpx.Client:
+    client = ctx.stack.enter_context(httpx.Client(base_url=ctx.base_url, timeout=60))
+    client.headers["Authorization"] = f"Bearer {ctx.api_key}"
+    return client
+
+
+def _get(client: httpx.Client, path: str, **params) -> dict:
+    response = client.get(path, params=params)
+    if response.status_code != 200:
+        raise AssertionError(f"{path} answered {response.status_code}: {response.text[:200]}")
+    return response.json()
+
+
+def contacts_first_page(ctx) -> Measure:
+    """GET /api/v1/contacts: the first page of 50."""
+    client = _client(ctx)
+    return timed(lambda: _get(client, "/api/v1/contacts", limit=50))
+
+
+def contacts_page_1000(ctx) -> Measure:
+    """The 1,000th page of 50 by cursor (keyset, not OFFSET); the walk there is not timed."""
+    client = _client(ctx)
+    cursor = None
+    for _ in range(999):
+        cursor = _get(
+            client, "/api/v1/contacts", limit=50, **({"cursor": cursor} if cursor else {})
+        )["next_cursor"]
+        if cursor is None:
+            raise AssertionError("fewer than 1,000 pages of contacts: is the 100k data set there?")
+    return timed(lambda: _get(client, "/api/v1/contacts", limit=50, cursor=cursor))
+
+
+def contacts_search(ctx) -> Measure:
+    """GET /api/v1/contacts?q=smi: prefix full-text search."""
+    client = _client(ctx)
+    return timed(lambda: _get(client, "/api/v1/contacts", q="smi", limit=50))
