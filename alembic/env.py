@@ -15,12 +15,21 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = SQLModel.metadata
 
 
+def include_name(name, type_, parent_names) -> bool:
+    """Leave procrastinate's tables (installed by their own revision) out of autogenerate."""
+    return not (type_ == "table" and name and name.startswith("procrastinate_"))
+
+
 def run_migrations_offline() -> None:
     """Emit SQL without a connection (`alembic upgrade --sql`)."""
     from crm_app.db import database_url
 
     context.configure(
-        url=database_url(), target_metadata=target_metadata, literal_binds=True, compare_type=True
+        url=database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -38,7 +47,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_name=include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

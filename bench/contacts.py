@@ -43,3 +43,39 @@ def contacts_search(ctx) -> Measure:
     """GET /api/v1/contacts?q=smi: prefix full-text search."""
     client = _client(ctx)
     return timed(lambda: _get(client, "/api/v1/contacts", q="smi", limit=50))
+
+
+def contact_detail_server_side(ctx) -> Measure:
+    """A contact's page data in-process: the contact, its company, deals, activities and the
+    first timeline page, as the page's on_load fetches them (one transaction, rolled back)."""
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from crm_app.db import get_engine
+    from crm_app.models import Account, Activity, Contact, User
+    from crm_app.services import contact as contacts
+    from crm_app.services import related, timeline
+
+    engine = get_engine()
+    with Session(engine) as session:
+        actor = session.exec(select(User).where(User.email == ctx.email)).one()
+        # A contact with a company and some history, found once.
+        contact_id = session.exec(
+            select(Activity.contact_id)
+            .join(Contact, Contact.id == Activity.contact_id)
+            .where(Contact.account_id.is_not(None), Contact.deleted_at.is_(None))
+            .group_by(Activity.contact_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+
+    def once() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            contact = contacts.get_contact(session, actor=actor, contact_id=contact_id)
+            session.get(Account, contact.account_id)
+            related.contact_deals(session, actor=actor, contact_id=contact_id)
+            related.activities(session, actor=actor, entity="contact", record_id=contact_id)
+            timeline.timeline(session, actor=actor, entity="contact", record_id=contact_id)
+            session.rollback()
+
+    return timed(once)

@@ -103,4 +103,5 @@ SCENARIOS = [
         "contacts: 1,000th page by cursor", contacts.contacts_page_1000, HTTP_RUNS, HTTP_WARMUPS
     ),
     Scenario("contacts: search q=smi", contacts.contacts_search, HTTP_RUNS, HTTP_WARMUPS),
+    Scenario("contact detail + timeline (server)", contacts.contact_detail_server_side, 50, 5),
 ]

@@ -118,6 +118,174 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+ENTITY_NAMES = {"contacts": "contact", "accounts": "account", "companies": "account"}
+
+
+def _actor(session, email: str | None):
+    """The user a command acts as: --email, else the first active admin."""
+    from sqlmodel import select
+
+    from crm_app.models import Role, User
+    from crm_app.services.auth import find_user_by_email
+
+    if email:
+        user = find_user_by_email(session, email)
+    else:
+        query = select(User).where(User.role == Role.admin, User.is_active).order_by(User.id)
+        user = session.exec(query).first()
+    if user is None or not user.is_active:
+        raise SystemExit(f"error: no active user {email or 'with the admin role'}.")
+    return user
+
+
+def _copy_upload(source: str):
+    """Copy a CSV into data/imports (private), as the web upload does; returns its path."""
+    import shutil
+
+    from crm_app.services.importer import storage
+
+    path = storage.new_path(".csv")
+    with open(source, "rb") as src, storage.create_private(path) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return path
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """Import a CSV in this process, printing progress; Ctrl-C hands the rest to the worker."""
+    import signal
+
+    from crm_app.db import database_url, session_scope
+    from crm_app.jobs import app as jobs
+    from crm_app.jobs.tasks import IMPORT_CSV, IMPORTS_QUEUE
+    from crm_app.models import ImportJob, ImportStatus
+    from crm_app.services import importer
+
+    database_url()
+    path = _copy_upload(args.file)
+    try:
+        with session_scope() as session:
+            actor = _actor(session, args.email)
+            entity = ENTITY_NAMES[args.entity]
+            mapping = importer.inspect_upload(
+                session, actor=actor, entity=entity, path=path
+            ).mapping
+            for pair in args.map or []:
+                column, _, key = pair.partition("=")
+                mapping[column.strip()] = key.strip()
+            job = importer.start_import(
+                session,
+                actor=actor,
+                entity=entity,
+                path=path,
+                filename=args.file,
+                mapping=mapping,
+                on_duplicate=args.on_duplicate,
+                enqueue=False,
+            )
+            job_id = job.id
+        print("Columns: " + ", ".join(f"{c} -> {k}" for c, k in mapping.items() if k))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    stop = {"asked": False}
+
+    def ask_stop(*_):
+        stop["asked"] = True
+        print("\nStopping after this chunk ...", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, ask_stop)
+
+    def progress(job) -> None:
+        share = job.byte_offset / job.file_size if job.file_size else 1
+        print(f"\r  {share:6.1%}  {job.processed_rows:,} rows", end="", flush=True)
+
+    finished = importer.run_import(job_id, should_stop=lambda: stop["asked"], on_progress=progress)
+    print()
+    with session_scope() as session:
+        job = session.get(ImportJob, job_id)
+        if not finished:
+            jobs.defer(
+                session, IMPORT_CSV, queue=IMPORTS_QUEUE, lock=f"import:{job_id}", job_id=job_id
+            )
+            print(f"Import {job_id} paused at row {job.next_row}; a worker finishes it.")
+            return 0
+        print(
+            f"Import {job_id} {job.status}: {job.created_count:,} created, "
+            f"{job.updated_count:,} updated, {job.skipped_count:,} skipped, "
+            f"{job.error_count:,} rejected."
+        )
+        if job.report_path:
+            print(f"Rejected rows and reasons: {job.report_path}")
+        if job.message:
+            print(f"error: {job.message}", file=sys.stderr)
+        return 0 if job.status == ImportStatus.succeeded else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """Write a list view (search, filters, sort, columns) to a CSV file."""
+    from crm_app.db import database_url, session_scope
+    from crm_app.services import exporter
+    from crm_app.services.listing import ListQuery
+
+    database_url()
+    filters = dict(pair.partition("=")[::2] for pair in args.filter or [])
+    with session_scope() as session:
+        actor = _actor(session, args.email)
+        export = exporter.prepare_export(
+            session,
+            actor=actor,
+            entity=ENTITY_NAMES[args.entity],
+            listq=ListQuery(q=args.q, filters=filters, sort=args.sort),
+            columns=[c.strip() for c in args.columns.split(",") if c.strip()] or None,
+        )
+        with open(args.file, "wb") as out:
+            for chunk in export.chunks(session):
+                out.write(chunk)
+    print(f"Exported {args.entity} to {args.file}.")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    """Run background jobs until stopped (SIGINT or SIGTERM)."""
+    from crm_app.db import database_url
+    from crm_app.jobs import app as jobs
+
+    database_url()
+    logging.getLogger("procrastinate").setLevel(logging.INFO)
+    jobs.run_worker(concurrency=args.concurrency, queues=args.queue)
+    return 0
+
+
+def _add_import_export(sub) -> None:
+    imp = sub.add_parser("import", help="import a CSV of contacts or companies")
+    imp.add_argument("entity", choices=sorted(ENTITY_NAMES))
+    imp.add_argument("file", help="the CSV file (UTF-8 or Windows-1252; , ; or tab separated)")
+    imp.add_argument("--email", required=True, help="the user the import acts as")
+    imp.add_argument("--on-duplicate", choices=["skip", "update", "create"], default="skip")
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="override a guessed column (e.g. 'Mobile=phone', 'Notes=' to skip it)",
+    )
+    imp.set_defaults(func=_cmd_import)
+
+    exp = sub.add_parser("export", help="export contacts or companies to a CSV file")
+    exp.add_argument("entity", choices=sorted(ENTITY_NAMES))
+    exp.add_argument("file")
+    exp.add_argument("--email", help="the user the export acts as (default: the first admin)")
+    exp.add_argument("--q", default="", help="search text, as in the list's search box")
+    exp.add_argument("--filter", action="append", metavar="NAME=VALUE", help="a list filter")
+    exp.add_argument("--sort", default="", help="e.g. last_name,-updated_at")
+    exp.add_argument("--columns", default="", help="comma-separated columns (default: usual)")
+    exp.set_defaults(func=_cmd_export)
+
+    worker = sub.add_parser("worker", help="run background jobs (imports) in this process")
+    worker.add_argument("--concurrency", type=int, default=None, help="jobs at once")
+    worker.add_argument("--queue", action="append", help="only these queues (default: all)")
+    worker.set_defaults(func=_cmd_worker)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, one sub-command per task."""
     parser = argparse.ArgumentParser(prog="crm", description="Run and administer the CRM.")
@@ -165,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scale", type=int, metavar="N", help="a deterministic set of N contacts and more"
     )
     seed.set_defaults(func=_cmd_seed)
+    _add_import_export(sub)
     return parser
 
 

@@ -3,9 +3,15 @@
 import reflex as rx
 
 from crm_app.api.app import api
+from crm_app.jobs.app import in_process_worker
 from crm_app.pages import (  # noqa: F401  (pages register themselves)
+    account,
+    accounts,
     auth,
+    contact,
+    contacts,
     home,
+    imports,
     merge,
     record,
     settings_api_keys,
@@ -26,3 +32,5 @@ app = rx.App(
     api_transformer=api,
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
+# Background jobs (imports) run inside the backend unless CRM_WORKER_IN_PROCESS=false.
+app.register_lifespan_task(in_process_worker)

@@ -10,7 +10,9 @@ RESET_PASSWORD = "/reset-password/[token]"  # noqa: S105
 INVITATION = "/invite/[token]"
 DASHBOARD = "/"
 CONTACTS = "/contacts"
+CONTACT_NEW = "/contacts/new"
 ACCOUNTS = "/accounts"
+ACCOUNT_NEW = "/accounts/new"
 LEADS = "/leads"
 DEALS = "/deals"
 ACTIVITIES = "/activities"
@@ -22,6 +24,7 @@ SETTINGS_ROLES = "/settings/roles"
 SETTINGS_API_KEYS = "/settings/api-keys"
 SETTINGS_CUSTOM_FIELDS = "/settings/custom-fields"
 SETTINGS_AUDIT = "/settings/audit-log"
+SETTINGS_IMPORT = "/settings/import"
 SETTINGS_TRASH = "/settings/trash"
 CONTACTS_MERGE = "/contacts/merge"
 ACCOUNTS_MERGE = "/accounts/merge"
@@ -31,6 +34,8 @@ AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
 API_PREFIX = "/api/v1"
 API_DOCS = "/api/v1/docs"
+EXPORT = "/exports/{entity}.csv"  # entity: contacts | accounts; a list's query string
+IMPORT_REJECTED = "/imports/{job_id}/rejected.csv"
 
 SESSION_COOKIE = "crm_session"
 
@@ -64,6 +69,11 @@ def contact_detail(contact_id: int) -> str:
     return f"{CONTACTS}/{contact_id}"
 
 
+def contact_new(account_id: int | None = None) -> str:
+    """The new-contact form, with a company filled in when given."""
+    return f"{CONTACT_NEW}?account={int(account_id)}" if account_id else CONTACT_NEW
+
+
 def account_detail(account_id: int) -> str:
     """A company's page."""
     return f"{ACCOUNTS}/{account_id}"
@@ -83,3 +93,15 @@ def merge(entity: str, survivor_id: int, other_id: int) -> str:
     """The merge screen for two contacts or two companies."""
     base = CONTACTS_MERGE if entity == "contact" else ACCOUNTS_MERGE
     return f"{base}?a={survivor_id}&b={other_id}"
+
+
+def export_csv(entity: str, query: str = "") -> str:
+    """The CSV download of a list view: `entity` "contacts" or "accounts", `query` the list's
+    search, filters and sort as a query string, plus `columns=a,b` for the shown columns."""
+    path = EXPORT.format(entity=entity)
+    return f"{path}?{query.lstrip('?')}" if query.strip("?") else path
+
+
+def import_rejected(job_id: int) -> str:
+    """The CSV of the rows an import rejected, with the reasons."""
+    return IMPORT_REJECTED.format(job_id=int(job_id))

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     lockout_attempts: int = Field(5, alias="CRM_LOCKOUT_ATTEMPTS")
     lockout_minutes: int = Field(15, alias="CRM_LOCKOUT_MINUTES")
     secure_cookies: bool | None = Field(None, alias="CRM_SECURE_COOKIES")
+    worker_in_process: bool = Field(True, alias="CRM_WORKER_IN_PROCESS")
+    worker_concurrency: int = Field(1, ge=1, le=8, alias="CRM_WORKER_CONCURRENCY")
 
     @field_validator("base_url")
     @classmethod
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
     def uses_embedded_db(self) -> bool:
         """True when no DATABASE_URL is configured and pgserver runs PostgreSQL under data/."""
         return not self.database_url
+
+    @property
+    def imports_dir(self) -> Path:
+        """Uploaded CSV files and rejected-row reports (private: never under Reflex's /_upload)."""
+        return self.data_dir / "imports"
 
     @property
     def cookie_secure(self) -> bool:

@@ -1,7 +1,8 @@
 """Test fixtures: a real PostgreSQL database, migrated once, and a rolled-back transaction per test.
 
 The server is TEST_DATABASE_URL's when set (CI uses the machine's PostgreSQL 15); otherwise the
-embedded pgserver under data/test-pg. Either way the database `crm_test` is created afresh.
+embedded pgserver under data/test-pg. Either way a database of this run's own (`crm_test_<pid>`)
+is created afresh and dropped at the end, so two runs on one server do not collide.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ os.environ["CRM_BASE_URL"] = "http://testserver"
 
 from crm_app.settings import PROJECT_ROOT, get_settings
 
-TEST_DB_NAME = "crm_test"
+TEST_DB_NAME = f"crm_test_{os.getpid()}"
 
 
 def _server_url() -> str:
@@ -30,6 +31,15 @@ def _server_url() -> str:
     from crm_app.db import _embedded_url
 
     return _embedded_url(PROJECT_ROOT / "data" / "test-pg", "postgres")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database `name` on the server of `server_url`, if it exists."""
+    admin_url = make_url(server_url).set(database="postgres")
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def recreate_database(server_url: str, name: str) -> str:
@@ -50,12 +60,14 @@ get_settings.cache_clear()
 
 @pytest.fixture(scope="session")
 def engine():
-    """The test database's engine, with the schema migrated once."""
+    """The test database's engine, with the schema migrated once; dropped after the run."""
     from crm_app.db import get_engine, migrate
 
     engine = get_engine()
     migrate()
-    return engine
+    yield engine
+    engine.dispose()
+    drop_database(SERVER_URL, TEST_DB_NAME)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from crm_app import routes
 from crm_app.api import problems
-from crm_app.api.routes import account, auth_cookie, contact, me, users
+from crm_app.api.routes import account, auth_cookie, contact, export, me, users
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
@@ -35,6 +35,7 @@ def create_app() -> FastAPI:
     v1.include_router(account.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
+    app.include_router(export.router)
     app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")
 
     @app.get(routes.API_DOCS, include_in_schema=False)

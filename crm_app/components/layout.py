@@ -7,12 +7,15 @@ from collections.abc import Callable
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.record_list import saved_views_nav
 from crm_app.components.search import global_search
 from crm_app.state.base import AppState
 
 # The sections that exist; later sections are added here as they ship.
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Home", routes.DASHBOARD, "house"),
+    ("Contacts", routes.CONTACTS, "users"),
+    ("Companies", routes.ACCOUNTS, "building-2"),
     ("Settings", routes.SETTINGS, "settings"),
 ]
 
@@ -39,8 +42,13 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 
 def _nav() -> rx.Component:
     return rx.vstack(
-        *[_nav_link(label, href, icon) for label, href, icon in NAV_ITEMS],
-        spacing="1",
+        rx.vstack(
+            *[_nav_link(label, href, icon) for label, href, icon in NAV_ITEMS],
+            spacing="1",
+            width="100%",
+        ),
+        saved_views_nav(),
+        spacing="4",
         width="100%",
     )
 

@@ -35,6 +35,7 @@ def settings_nav() -> rx.Component:
             _tab("Roles", routes.SETTINGS_ROLES),
             _tab("Custom fields", routes.SETTINGS_CUSTOM_FIELDS, AppState.can_manage_settings),
             _tab("API keys", routes.SETTINGS_API_KEYS),
+            _tab("Import / export", routes.SETTINGS_IMPORT, AppState.can_import_export),
             _tab("Audit log", routes.SETTINGS_AUDIT, AppState.can_read_audit),
             _tab("Trash", routes.SETTINGS_TRASH),
             gap="0.25rem",

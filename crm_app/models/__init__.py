@@ -30,7 +30,7 @@ from crm_app.models.deal import (
     DealUpdate,
 )
 from crm_app.models.email_template import EmailTemplate
-from crm_app.models.import_job import ImportJob, ImportStatus
+from crm_app.models.import_job import ImportJob, ImportRecord, ImportStatus
 from crm_app.models.lead import Lead, LeadCreate, LeadPublic, LeadStatus, LeadUpdate
 from crm_app.models.lead_form import LeadForm
 from crm_app.models.lead_scoring import LeadScoringRule
@@ -87,6 +87,7 @@ __all__ = [
     "EmailTemplate",
     "FieldType",
     "ImportJob",
+    "ImportRecord",
     "ImportStatus",
     "Lead",
     "LeadCreate",

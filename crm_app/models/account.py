@@ -10,6 +10,7 @@ from crm_app.models.base import (
     PublicRecord,
     domain_terms,
     jsonb_field,
+    live_sort_indexes,
     phone_terms,
     record_indexes,
     search_vector_field,
@@ -46,7 +47,9 @@ class Account(AccountBase, AuditedBase, table=True):
     __table_args__ = (
         *record_indexes("accounts"),
         Index("ix_accounts_domain_lower", text("lower(domain)")),
-        Index("ix_accounts_live_name", "name", "id", postgresql_where=text("deleted_at IS NULL")),
+        *live_sort_indexes(
+            "accounts", "name", "domain", "industry", "size", "city", "country", "created_at"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

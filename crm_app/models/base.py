@@ -113,6 +113,17 @@ def search_vector_field(*parts: str) -> Any:
     return Field(default=None, sa_column=column, exclude=True, repr=False)
 
 
+def live_sort_indexes(table: str, *columns: str) -> tuple[Index, ...]:
+    """(column, id) over live rows for each column a list sorts by, so a sorted page (and
+    its keyset cursor) reads an index instead of sorting the table."""
+    return tuple(
+        Index(
+            f"ix_{table}_live_{column}", column, "id", postgresql_where=text("deleted_at IS NULL")
+        )
+        for column in columns
+    )
+
+
 def record_indexes(table: str) -> tuple[Index, ...]:
     """GIN on tags, custom values and search_vector, plus live rows by updated_at (keyset)."""
     return (

@@ -13,6 +13,7 @@ from crm_app.models.base import (
     PublicRecord,
     email_terms,
     jsonb_field,
+    live_sort_indexes,
     phone_terms,
     record_indexes,
     search_vector_field,
@@ -66,12 +67,15 @@ class Contact(ContactBase, AuditedBase, table=True):
         *record_indexes("contacts"),
         Index("ix_contacts_email_lower", text("lower(email)")),
         Index("ix_contacts_phone", "phone"),
-        Index(
-            "ix_contacts_live_name",
+        *live_sort_indexes(
+            "contacts",
             "last_name",
             "first_name",
-            "id",
-            postgresql_where=text("deleted_at IS NULL"),
+            "email",
+            "phone",
+            "title",
+            "lifecycle_stage",
+            "created_at",
         ),
     )
 

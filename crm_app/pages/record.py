@@ -1,4 +1,5 @@
-"""`/contacts/[id]`, `/accounts/[id]`, `/leads/[id]`, `/deals/[id]`: a record's summary."""
+"""`/leads/[id]`, `/deals/[id]`: a record's read-only summary (contacts and companies have
+their own pages, pages/contact.py and pages/account.py)."""
 
 from __future__ import annotations
 
@@ -41,12 +42,6 @@ def _page(title: str):
     return body
 
 
-rx.page(route=f"{routes.CONTACTS}/[id]", title="Contact · CRM", on_load=RecordState.load_contact)(
-    _page("Contact")
-)
-rx.page(route=f"{routes.ACCOUNTS}/[id]", title="Company · CRM", on_load=RecordState.load_account)(
-    _page("Company")
-)
 rx.page(route=f"{routes.LEADS}/[id]", title="Lead · CRM", on_load=RecordState.load_lead)(
     _page("Lead")
 )

@@ -203,7 +203,9 @@ class AccountRow:
     contacts: int
 
 
-def _list_query(session: Session, actor: User, listq: ListQuery):
+def list_query(session: Session, actor: User, listq: ListQuery):
+    """The SELECT of live companies the actor may read, narrowed by the search and filters (not
+    sorted or paged): lists, counts, bulk actions, saved views and exports all start here."""
     require(session, actor, RESOURCE, "read")
     contacts = (
         select(func.count())
@@ -235,7 +237,7 @@ def _list_query(session: Session, actor: User, listq: ListQuery):
 
 def list_accounts(session: Session, *, actor: User, listq: ListQuery) -> Page:
     """A page of live companies matching the search and filters; rows are AccountRow."""
-    query = _list_query(session, actor, listq)
+    query = list_query(session, actor, listq)
     keys = parse_sort(listq.sort, SORTS, DEFAULT_SORT)
     page = fetch_page(session, query, keys=keys, id_column=ID, listq=listq)
     page.rows = [AccountRow(a, owner, n) for a, owner, n in page.rows]
@@ -244,4 +246,4 @@ def list_accounts(session: Session, *, actor: User, listq: ListQuery) -> Page:
 
 def count_accounts(session: Session, *, actor: User, listq: ListQuery) -> int:
     """How many live companies match the search and filters."""
-    return count(session, _list_query(session, actor, listq))
+    return count(session, list_query(session, actor, listq))

@@ -248,7 +248,9 @@ class ContactRow:
     owner: str | None
 
 
-def _list_query(session: Session, actor: User, listq: ListQuery):
+def list_query(session: Session, actor: User, listq: ListQuery):
+    """The SELECT of live contacts the actor may read, narrowed by the search and filters (not
+    sorted or paged): lists, counts, bulk actions, saved views and exports all start here."""
     require(session, actor, RESOURCE, "read")
     query = (
         select(Contact, Account.name, User.name)
@@ -277,7 +279,7 @@ def list_contacts(session: Session, *, actor: User, listq: ListQuery) -> Page:
 
     `Page.rows` holds ContactRow objects.
     """
-    query = _list_query(session, actor, listq)
+    query = list_query(session, actor, listq)
     keys = parse_sort(listq.sort, SORTS, DEFAULT_SORT)
     page = fetch_page(session, query, keys=keys, id_column=ID, listq=listq)
     page.rows = [ContactRow(c, company, owner) for c, company, owner in page.rows]
@@ -286,4 +288,4 @@ def list_contacts(session: Session, *, actor: User, listq: ListQuery) -> Page:
 
 def count_contacts(session: Session, *, actor: User, listq: ListQuery) -> int:
     """How many live contacts match the search and filters."""
-    return count(session, _list_query(session, actor, listq))
+    return count(session, list_query(session, actor, listq))

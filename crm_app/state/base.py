@@ -91,6 +91,7 @@ class AppState(rx.State):
     can_manage_users: bool = False
     can_manage_settings: bool = False
     can_read_audit: bool = False
+    can_import_export: bool = False
     checked: bool = False
 
     def _session_token(self) -> str | None:
@@ -116,6 +117,11 @@ class AppState(rx.State):
         self.can_manage_users = can(session, user, "user", "manage")
         self.can_manage_settings = can(session, user, "setting", "manage")
         self.can_read_audit = can(session, user, "audit", "read")
+        self.can_import_export = any(
+            can(session, user, entity, action)
+            for entity in ("contact", "account")
+            for action in ("import", "export")
+        )
         self.checked = True
 
     def _load_page(

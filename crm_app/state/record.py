@@ -1,4 +1,4 @@
-"""The read-only record summary pages that global search opens."""
+"""The read-only summary pages of leads and deals (until they get pages of their own)."""
 
 from __future__ import annotations
 
@@ -33,16 +33,6 @@ class RecordState(AppState):
             return
         self.kind, self.title = summary.kind, summary.title
         self.fields = [{"label": label, "value": value} for label, value in summary.fields]
-
-    @rx.event
-    def load_contact(self):
-        """on_load of /contacts/[id]."""
-        return self._show("contact")
-
-    @rx.event
-    def load_account(self):
-        """on_load of /accounts/[id]."""
-        return self._show("account")
 
     @rx.event
     def load_lead(self):

@@ -1,8 +1,9 @@
 """Browser tests: the production build served by `reflex run --env prod`, driven by Playwright
-in Debian's Chromium, over a database of their own (`crm_e2e`)."""
+in Debian's Chromium, over a database of their own (`crm_e2e_<pid>`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from sqlmodel import Session
 
 from crm_app.server import CHROMIUM, CHROMIUM_ARGS
 from crm_app.settings import PROJECT_ROOT
-from tests.conftest import SERVER_URL, recreate_database
+from tests.conftest import SERVER_URL, drop_database, recreate_database
 from tests.factories import PASSWORD
 
 
@@ -52,7 +53,8 @@ def app_server(tmp_path_factory) -> Iterator[E2E]:
     from crm_app.server import running_server
     from tests.factories import make_people
 
-    url = recreate_database(SERVER_URL, "crm_e2e")
+    name = f"crm_e2e_{os.getpid()}"
+    url = recreate_database(SERVER_URL, name)
     engine = create_engine(url)
     with engine.connect() as connection:
         migrate(connection)
@@ -70,6 +72,7 @@ def app_server(tmp_path_factory) -> Iterator[E2E]:
     ) as base_url:
         yield E2E(base_url=base_url, engine=engine)
     engine.dispose()
+    drop_database(SERVER_URL, name)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,74 @@
+"""Every background task, by name, and `register`, which puts them all on the app.
+
+Tasks stay small: they call one service function, which does the work and keeps its own
+progress in the database, so a job that is interrupted and run again picks up where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import procrastinate
+from procrastinate.exceptions import JobAborted
+from sqlalchemy.exc import OperationalError
+
+log = logging.getLogger(__name__)
+
+IMPORTS_QUEUE = "imports"
+IMPORT_CSV = "import_csv"
+RETRY_STALLED_JOBS = "retry_stalled_jobs"
+PURGE_STALE_UPLOADS = "purge_stale_uploads"
+
+# An import interrupted by a shutdown, or by a lost database connection, runs again and
+# resumes from its last committed chunk.
+IMPORT_RETRY = procrastinate.RetryStrategy(
+    max_attempts=20, wait=5, retry_exceptions={JobAborted, OperationalError}
+)
+STALLED_AFTER_SECONDS = 60
+
+
+def import_csv(context: procrastinate.JobContext, job_id: int) -> None:
+    """Import (or go on importing) the CSV file of ImportJob `job_id`."""
+    from crm_app.services import importer
+
+    finished = importer.run_import(job_id, should_stop=context.should_abort)
+    if not finished:
+        raise JobAborted(f"import {job_id} paused; it resumes when a worker picks it up again")
+
+
+async def retry_stalled(app: procrastinate.App) -> int:
+    """Put back in the queue the jobs of workers that died (killed, crashed, power lost);
+    returns how many. Workers call it when they start, and every minute."""
+    manager = app.job_manager
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+    for job in stalled:
+        log.warning("Retrying job %s (%s) of a worker that stopped", job.id, job.task_name)
+        await manager.retry_job(job)
+    return len(stalled)
+
+
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    """The periodic task behind `retry_stalled`."""
+    await retry_stalled(context.app)
+
+
+def purge_stale_uploads(timestamp: int) -> None:
+    """Delete CSV uploads left behind by imports that were never started."""
+    from crm_app.db import session_scope
+    from crm_app.services.importer import storage
+
+    with session_scope() as session:
+        removed = storage.purge_stale(session)
+    if removed:
+        log.info("Deleted %s stale uploads", removed)
+
+
+def register(app: procrastinate.App) -> None:
+    """Register every task on `app` (called once, when the app is built)."""
+    app.task(name=IMPORT_CSV, queue=IMPORTS_QUEUE, pass_context=True, retry=IMPORT_RETRY)(
+        import_csv
+    )
+    stalled = app.task(name=RETRY_STALLED_JOBS, pass_context=True)(retry_stalled_jobs)
+    app.periodic(cron="* * * * *", periodic_id=RETRY_STALLED_JOBS)(stalled)
+    purge = app.task(name=PURGE_STALE_UPLOADS)(purge_stale_uploads)
+    app.periodic(cron="17 * * * *", periodic_id=PURGE_STALE_UPLOADS)(purge)
