@@ -79,3 +79,69 @@ def contact_detail_server_side(ctx) -> Measure:
             session.rollback()
 
     return timed(once)
+
+
+def _signed_in_context(ctx):
+    from bench import browser as chromium
+
+    context = chromium.new_context(ctx.browser(), ctx.base_url)
+    ctx.stack.callback(context.close)
+    page = context.new_page()
+    chromium.fill_sign_in(page, ctx.email, ctx.password)
+    chromium.submit_sign_in(page, ctx.base_url)
+    page.close()
+    return context
+
+
+def _first_row_name(page) -> str:
+    table = page.get_by_role("table", name="Contacts")
+    first = table.get_by_role("rowheader").first
+    first.wait_for(state="visible")
+    return first.inner_text()
+
+
+def contacts_page_first_rows(ctx) -> Measure:
+    """Chromium: opening /contacts (signed in) until the first row of the table shows."""
+    import time
+
+    context = _signed_in_context(ctx)
+
+    def measure() -> float:
+        page = context.new_page()
+        try:
+            started = time.perf_counter()
+            page.goto(f"{ctx.base_url}/contacts")
+            _first_row_name(page)
+            return time.perf_counter() - started
+        finally:
+            page.close()
+
+    return measure
+
+
+def contacts_sort_change(ctx) -> Measure:
+    """Chromium: clicking a column header on /contacts until the first row changes."""
+    import time
+
+    context = _signed_in_context(ctx)
+    page = context.new_page()
+    ctx.stack.callback(page.close)
+    page.goto(f"{ctx.base_url}/contacts")
+    _first_row_name(page)
+    table = page.get_by_role("table", name="Contacts")
+    header = table.get_by_role("columnheader", name="Name").get_by_role("button")
+
+    def measure() -> float:
+        before = _first_row_name(page)
+        started = time.perf_counter()
+        header.click()
+        page.wait_for_function(
+            """(before) => {
+                const cell = document.querySelector('table tbody th');
+                return cell && cell.innerText !== before;
+            }""",
+            arg=before,
+        )
+        return time.perf_counter() - started
+
+    return measure

@@ -535,6 +535,10 @@ def bulk_bar(S) -> rx.Component:
                 "Clear selection", variant="ghost", color_scheme="gray", on_click=S.clear_selection
             ),
             rx.spacer(),
+            rx.cond(
+                S.merge_href != "",
+                rx.link(rx.button("Merge the two", variant="soft"), href=S.merge_href),
+            ),
             rx.cond(S.can_edit, _edit_actions(S)),
             rx.cond(
                 S.can_delete,

@@ -18,6 +18,7 @@ IMPORTS_QUEUE = "imports"
 IMPORT_CSV = "import_csv"
 RETRY_STALLED_JOBS = "retry_stalled_jobs"
 PURGE_STALE_UPLOADS = "purge_stale_uploads"
+PURGE_TRASH = "purge_trash"
 
 # An import interrupted by a shutdown, or by a lost database connection, runs again and
 # resumes from its last committed chunk.
@@ -63,6 +64,17 @@ def purge_stale_uploads(timestamp: int) -> None:
         log.info("Deleted %s stale uploads", removed)
 
 
+def purge_trash(timestamp: int) -> None:
+    """Delete for good what has been in the trash for more than 30 days."""
+    from crm_app.db import session_scope
+    from crm_app.services import trash
+
+    with session_scope() as session:
+        purged = trash.purge_expired(session)
+    if purged:
+        log.info("Purged %s records from the trash", purged)
+
+
 def register(app: procrastinate.App) -> None:
     """Register every task on `app` (called once, when the app is built)."""
     app.task(name=IMPORT_CSV, queue=IMPORTS_QUEUE, pass_context=True, retry=IMPORT_RETRY)(
@@ -72,3 +84,5 @@ def register(app: procrastinate.App) -> None:
     app.periodic(cron="* * * * *", periodic_id=RETRY_STALLED_JOBS)(stalled)
     purge = app.task(name=PURGE_STALE_UPLOADS)(purge_stale_uploads)
     app.periodic(cron="17 * * * *", periodic_id=PURGE_STALE_UPLOADS)(purge)
+    trash = app.task(name=PURGE_TRASH)(purge_trash)
+    app.periodic(cron="43 3 * * *", periodic_id=PURGE_TRASH)(trash)

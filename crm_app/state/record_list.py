@@ -137,6 +137,17 @@ class RecordListState(AppState, mixin=True):
     tag_form: str = ""  # which bulk tag form is open: "add", "remove" or none
 
     @rx.var
+    def merge_href(self) -> str:
+        """The merge screen when exactly two rows are picked (and not "all matching")."""
+        if len(self.selected) != 2 or self.all_matching or not self.can_delete:
+            return ""
+        try:
+            first, second = (int(i) for i in self.selected)
+        except ValueError:
+            return ""
+        return routes.merge(self.LIST.entity, first, second)
+
+    @rx.var
     def export_href(self) -> str:
         """The CSV download of this view: its search, filters, sort and shown columns."""
         columns: list[str] = []
