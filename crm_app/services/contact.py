@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from crm_app.models import Account, Contact, LifecycleStage, User
-from crm_app.services import crud, filters, normalize
+from crm_app.services import crud, custom_value, filters, normalize
 from crm_app.services.errors import DuplicateFound, FieldError, Match, ValidationFailed
 from crm_app.services.listing import ListQuery, Page, SortColumn, count, fetch_page, parse_sort
 from crm_app.services.permission import owner_clause, require
@@ -87,10 +87,8 @@ def clean(session: Session, actor: User, data: dict[str, Any], *, partial: bool)
     attempt("account_id", lambda v: _account_id(session, v))
     attempt("owner_id", lambda v: int(v) if v not in (None, "") else None)
     if "custom" in data:
-        from crm_app.services import custom_field
-
         try:
-            out["custom"] = custom_field.clean_values(
+            out["custom"] = custom_value.clean_values(
                 session, entity="contact", values=dict(data["custom"] or {}), partial=partial
             )
         except ValidationFailed as error:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from crm_app.models import Account, Contact, User
 from crm_app.services import account as account_service
-from crm_app.services import audit, custom_field
+from crm_app.services import audit, custom_field, custom_value
 from crm_app.services import contact as contact_service
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import ListQuery, parse_sort
@@ -170,7 +170,7 @@ def _choose_columns(
             f"custom.{definition.key}",
             definition.label,
             spec.model.custom[definition.key],
-            lambda raw, d=definition: custom_field.display_value(d, raw),
+            lambda raw, d=definition: custom_value.display_value(d, raw),
         )
     if not keys:
         keys = [*spec.default, *(k for k in available if k.startswith("custom."))]

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlmodel import Session
 
 from crm_app.models import User
+from crm_app.services import custom_field, custom_value
 from crm_app.services.errors import FieldError, ValidationFailed
 from crm_app.services.search import prefix_query
 
@@ -85,8 +86,6 @@ def build(
             continue
         try:
             if name.startswith("custom."):
-                from crm_app.services import custom_field
-
                 if definitions is None:
                     definitions = {
                         d.key: d for d in custom_field.list_fields(session, entity=entity)
@@ -95,7 +94,7 @@ def build(
                 if key not in definitions:
                     raise ValueError(f"No custom field '{key}'.")
                 clauses.append(
-                    custom_field.filter_clause(model, definitions[key], op or "eq", value)
+                    custom_value.filter_clause(model, definitions[key], op or "eq", value)
                 )
             elif name in builders:
                 clauses.append(builders[name](value))

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, select, true, tuple_
 from sqlmodel import Session
 
 from crm_app.models import Account, Activity, AuditEvent, Contact, Deal, Lead, User
-from crm_app.services import crud, custom_field
+from crm_app.services import crud, custom_field, custom_value
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import decode_cursor, encode_cursor
 
@@ -335,7 +335,7 @@ class _Names:
         definition = self.fields.get(key)
         if definition is None:
             return key.replace("_", " ").capitalize(), _plain(value)
-        shown = custom_field.display_value(definition, value)
+        shown = custom_value.display_value(definition, value)
         return definition.label, _short(shown) if shown else "—"
 
     def created(self, key: str, value: Any) -> list[str]:

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.models import User
 from crm_app.models.custom_field import FieldType
-from crm_app.services import bulk, custom_field, user
+from crm_app.services import bulk, custom_field, custom_value, user
 from crm_app.services import saved_view as views
 from crm_app.services.errors import DomainError, Forbidden
 from crm_app.services.listing import ListQuery, Page
@@ -92,7 +92,7 @@ def custom_cells(custom: dict[str, Any] | None, definitions: list) -> dict[str, 
     """The `custom.<key>` cells of a row."""
     values = custom or {}
     return {
-        f"{views.CUSTOM_PREFIX}{d.key}": custom_field.display_value(d, values.get(d.key))
+        f"{views.CUSTOM_PREFIX}{d.key}": custom_value.display_value(d, values.get(d.key))
         for d in definitions
     }
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.models import CustomFieldDefinition, User
 from crm_app.models.custom_field import FieldType
-from crm_app.services import custom_field, related, timeline
+from crm_app.services import custom_value, related, timeline
 from crm_app.state.audit import local_time
 
 NONE = "none"  # the "no value" choice: a select item's value cannot be empty
@@ -117,7 +117,7 @@ def custom_views(
                 label=d.label,
                 kind=CUSTOM_KINDS[kind],
                 value=value,
-                display=custom_field.display_value(d, raw),
+                display=custom_value.display_value(d, raw),
                 href=str(raw) if kind is FieldType.url and raw else "",
                 options=options,
                 picked=[str(v) for v in raw] if isinstance(raw, list) else [],

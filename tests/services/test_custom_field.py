@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from crm_app.models import AuditEvent, Contact
 from crm_app.services import custom_field as cf
+from crm_app.services import custom_value as cv
 from crm_app.services.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from tests.factories import make_contact
 
@@ -31,7 +32,7 @@ def _errors(error: pytest.ExceptionInfo) -> dict[str, str]:
 
 
 def _clean(db, values, *, partial=False, entity="contact"):
-    return cf.clean_values(db, entity=entity, values=values, partial=partial)
+    return cv.clean_values(db, entity=entity, values=values, partial=partial)
 
 
 # ---- definitions ---------------------------------------------------------------------------
@@ -342,8 +343,8 @@ def test_empty_values_are_dropped_on_create_and_clear_on_partial_update(db, peop
     patch = _clean(db, {"nickname": "", "interests": None}, partial=True)
     assert patch == {"nickname": None, "interests": None}
     current = {"nickname": "Bobby", "interests": ["Golf"], "old_key": 1}
-    assert cf.merge_values(current, patch) == {"old_key": 1}
-    assert cf.merge_values(current, _clean(db, {"nickname": "Rob"}, partial=True)) == {
+    assert cv.merge_values(current, patch) == {"old_key": 1}
+    assert cv.merge_values(current, _clean(db, {"nickname": "Rob"}, partial=True)) == {
         "nickname": "Rob",
         "interests": ["Golf"],
         "old_key": 1,
@@ -375,7 +376,7 @@ def test_values_belong_to_their_entity(db, people):
 
 def test_a_non_object_is_refused(db, people):
     with pytest.raises(ValidationFailed) as error:
-        cf.clean_values(db, entity="contact", values=["tier"], partial=False)  # type: ignore[arg-type]
+        cv.clean_values(db, entity="contact", values=["tier"], partial=False)  # type: ignore[arg-type]
     assert _errors(error) == {"custom": "Custom fields must be an object."}
 
 
@@ -384,13 +385,13 @@ def test_display_values(db, people):
     number = _field(db, people, "Seats", "number")
     box = _field(db, people, "VIP", "checkbox")
     multi = _field(db, people, "Interests", "multi_select", ["Golf", "Go"])
-    assert cf.display_value(money, "1250.5") == "1250.50"
-    assert cf.display_value(number, 100) == "100"
-    assert cf.display_value(number, 2.5) == "2.5"
-    assert (cf.display_value(box, True), cf.display_value(box, False)) == ("Yes", "No")
-    assert cf.display_value(multi, ["Golf", "Go"]) == "Golf, Go"
-    assert cf.display_value(money, None) == ""
-    assert cf.display_value(money, "oops") == "oops"
+    assert cv.display_value(money, "1250.5") == "1250.50"
+    assert cv.display_value(number, 100) == "100"
+    assert cv.display_value(number, 2.5) == "2.5"
+    assert (cv.display_value(box, True), cv.display_value(box, False)) == ("Yes", "No")
+    assert cv.display_value(multi, ["Golf", "Go"]) == "Golf, Go"
+    assert cv.display_value(money, None) == ""
+    assert cv.display_value(money, "oops") == "oops"
 
 
 # ---- filters -------------------------------------------------------------------------------
@@ -437,7 +438,7 @@ def crowd(db, people):
 
 
 def _matching(db, crowd, key, op, value) -> list[str]:
-    clause = cf.filter_clause(Contact, crowd[key], op, value)
+    clause = cv.filter_clause(Contact, crowd[key], op, value)
     query = select(Contact.first_name).where(clause, Contact.first_name.in_(["ann", "ben", "cy"]))
     return sorted(db.exec(query).all())
 
@@ -487,7 +488,7 @@ def test_filter_clause_against_real_rows(db, crowd, key, op, value, expected):
 )
 def test_filter_clause_refuses_bad_ops_and_values(db, crowd, key, op, value, message):
     with pytest.raises(ValidationFailed) as error:
-        cf.filter_clause(Contact, crowd[key], op, value)
+        cv.filter_clause(Contact, crowd[key], op, value)
     assert _errors(error) == {f"custom.{key}": message}
 
 
@@ -500,6 +501,6 @@ def test_equality_filters_use_jsonb_containment_for_the_gin_index(crowd):
         ("seats", "eq", "5"),
     ]:
         sql = str(
-            cf.filter_clause(Contact, crowd[key], op, value).compile(dialect=postgresql.dialect())
+            cv.filter_clause(Contact, crowd[key], op, value).compile(dialect=postgresql.dialect())
         )
         assert "@>" in sql
