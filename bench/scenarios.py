@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from bench import browser as chromium
-from bench import contacts
+from bench import contacts, transfer
 from bench.harness import Measure, Scenario, timed
 
 BROWSER_RUNS, BROWSER_WARMUPS = 10, 2
@@ -104,4 +104,9 @@ SCENARIOS = [
     ),
     Scenario("contacts: search q=smi", contacts.contacts_search, HTTP_RUNS, HTTP_WARMUPS),
     Scenario("contact detail + timeline (server)", contacts.contact_detail_server_side, 50, 5),
+    Scenario("import 100k contacts CSV (dedup)", transfer.import_contacts_dedup, 2, 0),
+    Scenario("export 100k contacts (HTTP)", transfer.export_contacts_http, 5, 1),
+    Scenario("backend memory per signed-in /contacts tab", transfer.backend_memory_per_tab, 1, 0),
+    Scenario("/contacts first rows (Chromium)", contacts.contacts_page_first_rows, 10, 2),
+    Scenario("/contacts sort change (Chromium)", contacts.contacts_sort_change, 10, 2),
 ]
