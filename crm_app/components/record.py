@@ -7,8 +7,9 @@ from typing import Any
 
 import reflex as rx
 
-from crm_app.components.inline_edit import value_input
-from crm_app.components.tags import tag_input, tag_list
+from crm_app.components.inline_edit import field_list, value_input
+from crm_app.components.tags import tag_editor, tag_input, tag_list
+from crm_app.components.timeline import timeline
 from crm_app.services.crud import TRASH_DAYS
 
 
@@ -221,4 +222,48 @@ def delete_dialog(state: Any, noun: str) -> rx.Component:
         ),
         open=state.confirm_delete,
         on_open_change=state.close_delete,
+    )
+
+
+def record_body(
+    state: Any, *, noun: str, header: rx.Component, first_related: rx.Component
+) -> rx.Component:
+    """A record's page: header, tags, its fields, the related cards (`first_related` on top,
+    then deals and activities), the timeline and the delete dialog."""
+    main = rx.vstack(
+        section_card("Details", field_list(state, state.fields)),
+        rx.cond(
+            state.custom.length() > 0, section_card("More fields", field_list(state, state.custom))
+        ),
+        spacing="4",
+        width="100%",
+    )
+    side = rx.vstack(
+        first_related,
+        rx.cond(
+            state.can_see_deals,
+            related_card(
+                "Deals", state.deals, state.deals_total, state.more_deals, empty="No deals yet."
+            ),
+        ),
+        rx.cond(
+            state.can_see_activities,
+            related_card(
+                "Activities",
+                state.activities,
+                state.activities_total,
+                state.more_activities,
+                empty="No activities yet.",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+    return rx.vstack(
+        header,
+        tag_editor(state, state.can_edit),
+        record_layout(main, side, rx.card(timeline(state), width="100%")),
+        delete_dialog(state, noun),
+        spacing="4",
+        width="100%",
     )

@@ -5,21 +5,16 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.inline_edit import company_picker, duplicate_warning, field_list
+from crm_app.components.inline_edit import company_picker, duplicate_warning
 from crm_app.components.layout import protected_page
 from crm_app.components.record import (
     custom_inputs,
-    delete_dialog,
     form_actions,
     form_problem,
     page_problem,
-    record_layout,
-    related_card,
-    section_card,
+    record_body,
     tags_field,
 )
-from crm_app.components.tags import tag_editor
-from crm_app.components.timeline import timeline
 from crm_app.components.ui import field, no_access, select_field
 from crm_app.services.contact import STAGES
 from crm_app.state.contact import ContactFormState, ContactPageState
@@ -218,46 +213,8 @@ def _company_card() -> rx.Component:
     )
 
 
-def _side() -> rx.Component:
-    return rx.vstack(
-        _company_card(),
-        rx.cond(
-            P.can_see_deals,
-            related_card("Deals", P.deals, P.deals_total, P.more_deals, empty="No deals yet."),
-        ),
-        rx.cond(
-            P.can_see_activities,
-            related_card(
-                "Activities",
-                P.activities,
-                P.activities_total,
-                P.more_activities,
-                empty="No activities yet.",
-            ),
-        ),
-        spacing="4",
-        width="100%",
-    )
-
-
-def _main() -> rx.Component:
-    return rx.vstack(
-        section_card("Details", field_list(P, P.fields)),
-        rx.cond(P.custom.length() > 0, section_card("More fields", field_list(P, P.custom))),
-        spacing="4",
-        width="100%",
-    )
-
-
 def _contact() -> rx.Component:
-    return rx.vstack(
-        _header(),
-        tag_editor(P, P.can_edit),
-        record_layout(_main(), _side(), rx.card(timeline(P), width="100%")),
-        delete_dialog(P, "contact"),
-        spacing="4",
-        width="100%",
-    )
+    return record_body(P, noun="contact", header=_header(), first_related=_company_card())
 
 
 @rx.page(route=f"{routes.CONTACTS}/[id]", title="Contact · CRM", on_load=P.load)
