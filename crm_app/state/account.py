@@ -21,9 +21,7 @@ from crm_app.state.views import (
     Choice,
     MatchView,
     RelatedRow,
-    activity_rows,
     contact_rows,
-    deal_rows,
     owner_view,
     select_view,
     tel_href,
@@ -116,12 +114,6 @@ class AccountPageState(RecordTags, RecordPage, AppState):
     owner_name: str = ""
     contacts: list[RelatedRow] = []
     contacts_total: int = 0
-    deals: list[RelatedRow] = []
-    deals_total: int = 0
-    activities: list[RelatedRow] = []
-    activities_total: int = 0
-    can_see_deals: bool = False
-    can_see_activities: bool = False
     can_add_contact: bool = False
 
     def _entity(self) -> str:
@@ -178,12 +170,7 @@ class AccountPageState(RecordTags, RecordPage, AppState):
     def _load_related(self, session: Session, actor: User) -> None:
         self.can_add_contact = can(session, actor, "contact", "create")
         self.contacts, self.contacts_total = self._contacts(session, actor, 0)
-        self.can_see_deals = can(session, actor, "deal", "read")
-        if self.can_see_deals:
-            self.deals, self.deals_total = self._deals(session, actor, 0)
-        self.can_see_activities = can(session, actor, "activity", "read")
-        if self.can_see_activities:
-            self.activities, self.activities_total = self._activities(session, actor, 0)
+        self._load_deals_and_activities(session, actor)
 
     def _contacts(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
         found = related.account_contacts(
@@ -191,32 +178,13 @@ class AccountPageState(RecordTags, RecordPage, AppState):
         )
         return contact_rows(found), found.total
 
-    def _deals(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
-        found = related.account_deals(
-            session, actor=actor, account_id=self.record_id, offset=offset
-        )
-        return deal_rows(found), found.total
-
-    def _activities(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
-        found = related.activities(
-            session, actor=actor, entity="account", record_id=self.record_id, offset=offset
-        )
-        return activity_rows(found, actor.timezone), found.total
+    def _related_deals(self, session, actor, offset: int):
+        return related.account_deals(session, actor=actor, account_id=self.record_id, offset=offset)
 
     @rx.event
     def more_contacts(self):
         """The next ten contacts."""
         return self._more("contacts", self._contacts)
-
-    @rx.event
-    def more_deals(self):
-        """The next ten deals."""
-        return self._more("deals", self._deals)
-
-    @rx.event
-    def more_activities(self):
-        """The next ten activities."""
-        return self._more("activities", self._activities)
 
     @rx.var
     def new_contact_href(self) -> str:

@@ -11,7 +11,6 @@ from crm_app import routes
 from crm_app.models import Account, Contact, User
 from crm_app.services import account, contact, related
 from crm_app.services.errors import DomainError, DuplicateFound
-from crm_app.services.permission import can
 from crm_app.state.account import CompanyPicker
 from crm_app.state.base import AppState
 from crm_app.state.detail import RecordPage
@@ -21,9 +20,6 @@ from crm_app.state.views import (
     Choice,
     FieldView,
     MatchView,
-    RelatedRow,
-    activity_rows,
-    deal_rows,
     owner_view,
     select_view,
     tel_href,
@@ -80,12 +76,6 @@ class ContactPageState(CompanyPicker, RecordTags, RecordPage, AppState):
     company_id: int = 0
     company_name: str = ""
     company_detail: str = ""
-    deals: list[RelatedRow] = []
-    deals_total: int = 0
-    activities: list[RelatedRow] = []
-    activities_total: int = 0
-    can_see_deals: bool = False
-    can_see_activities: bool = False
 
     def _entity(self) -> str:
         return "contact"
@@ -174,34 +164,10 @@ class ContactPageState(CompanyPicker, RecordTags, RecordPage, AppState):
         return "".join(part[0] for part in self.name.split()[:2]).upper() or "?"
 
     def _load_related(self, session: Session, actor: User) -> None:
-        self.can_see_deals = can(session, actor, "deal", "read")
-        if self.can_see_deals:
-            self.deals, self.deals_total = self._deals(session, actor, 0)
-        self.can_see_activities = can(session, actor, "activity", "read")
-        if self.can_see_activities:
-            self.activities, self.activities_total = self._activities(session, actor, 0)
+        self._load_deals_and_activities(session, actor)
 
-    def _deals(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
-        found = related.contact_deals(
-            session, actor=actor, contact_id=self.record_id, offset=offset
-        )
-        return deal_rows(found), found.total
-
-    def _activities(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
-        found = related.activities(
-            session, actor=actor, entity="contact", record_id=self.record_id, offset=offset
-        )
-        return activity_rows(found, actor.timezone), found.total
-
-    @rx.event
-    def more_deals(self):
-        """The next ten deals."""
-        return self._more("deals", self._deals)
-
-    @rx.event
-    def more_activities(self):
-        """The next ten activities."""
-        return self._more("activities", self._activities)
+    def _related_deals(self, session, actor, offset: int):
+        return related.contact_deals(session, actor=actor, contact_id=self.record_id, offset=offset)
 
 
 def _mailto(email: str | None) -> str:

@@ -13,7 +13,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from crm_app.models import User
-from crm_app.services import custom_field, timeline
+from crm_app.services import custom_field, related, timeline
 from crm_app.services.errors import (
     DomainError,
     DuplicateFound,
@@ -27,8 +27,11 @@ from crm_app.state.base import AppState, error_event
 from crm_app.state.views import (
     FieldView,
     MatchView,
+    RelatedRow,
     TimelineEntry,
+    activity_rows,
     custom_views,
+    deal_rows,
     field_data,
     form_value,
     timeline_entries,
@@ -55,6 +58,12 @@ class RecordPage(AppState, mixin=True):
     timeline: list[TimelineEntry] = []
     timeline_more: bool = False
     confirm_delete: bool = False
+    deals: list[RelatedRow] = []
+    deals_total: int = 0
+    activities: list[RelatedRow] = []
+    activities_total: int = 0
+    can_see_deals: bool = False
+    can_see_activities: bool = False
     _timeline_before: str = ""
     _pending_edit: dict[str, Any] = {}
 
@@ -223,6 +232,39 @@ class RecordPage(AppState, mixin=True):
         return None
 
     # ---- related lists ------------------------------------------------------------------
+
+    def _related_deals(self, session: Session, actor: User, offset: int):
+        """This record's deals page at `offset` (each page type says which deals are its)."""
+        raise NotImplementedError
+
+    def _load_deals_and_activities(self, session: Session, actor: User) -> None:
+        """The first page of deals and of activities, for those who may read them."""
+        self.can_see_deals = can(session, actor, "deal", "read")
+        if self.can_see_deals:
+            self.deals, self.deals_total = self._deals(session, actor, 0)
+        self.can_see_activities = can(session, actor, "activity", "read")
+        if self.can_see_activities:
+            self.activities, self.activities_total = self._activities(session, actor, 0)
+
+    def _deals(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
+        found = self._related_deals(session, actor, offset)
+        return deal_rows(found), found.total
+
+    def _activities(self, session, actor, offset: int) -> tuple[list[RelatedRow], int]:
+        found = related.activities(
+            session, actor=actor, entity=self._entity(), record_id=self.record_id, offset=offset
+        )
+        return activity_rows(found, actor.timezone), found.total
+
+    @rx.event
+    def more_deals(self):
+        """The next ten deals."""
+        return self._more("deals", self._deals)
+
+    @rx.event
+    def more_activities(self):
+        """The next ten activities."""
+        return self._more("activities", self._activities)
 
     def _more(self, name: str, fetch) -> rx.event.EventSpec | None:
         """Append the next rows of the related list `name` (and refresh `name`_total);
