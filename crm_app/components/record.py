@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from crm_app.components.inline_edit import field_list, value_input
+from crm_app.components.inline_edit import duplicate_warning, field_list, value_input
 from crm_app.components.tags import tag_editor, tag_input, tag_list
 from crm_app.components.timeline import timeline
 from crm_app.services.crud import TRASH_DAYS
@@ -266,4 +266,31 @@ def record_body(
         delete_dialog(state, noun),
         spacing="4",
         width="100%",
+    )
+
+
+def new_record_form(
+    state: Any, fields: rx.Component, *, form_id: str, submit: str, cancel_href: str
+) -> rx.Component:
+    """The create form of a contact or company: problems, the duplicate warning, its fields and
+    custom fields, tags (outside the form, so Enter adds a tag) and the buttons."""
+    return rx.card(
+        rx.vstack(
+            form_problem(state),
+            duplicate_warning(state.matches, state.duplicate_message, state.save_anyway),
+            rx.form(
+                rx.vstack(fields, custom_inputs(state), spacing="4", width="100%"),
+                id=form_id,
+                on_submit=state.submit,
+                reset_on_submit=False,
+                no_validate=True,
+                key=state.form_key,
+            ),
+            tags_field(state),
+            form_actions(form_id, submit, cancel_href),
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+        max_width="48rem",
     )

@@ -5,16 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
-from crm_app.components.inline_edit import duplicate_warning
 from crm_app.components.layout import protected_page
 from crm_app.components.record import (
-    custom_inputs,
-    form_actions,
-    form_problem,
+    new_record_form,
     page_problem,
     record_body,
     related_card,
-    tags_field,
 )
 from crm_app.components.ui import field, no_access, select_field
 from crm_app.services.account import SIZES
@@ -86,25 +82,8 @@ def _fields() -> rx.Component:
 
 
 def _form() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            form_problem(F),
-            duplicate_warning(F.matches, F.duplicate_message, F.save_anyway),
-            rx.form(
-                rx.vstack(_fields(), custom_inputs(F), spacing="4", width="100%"),
-                id=FORM_ID,
-                on_submit=F.submit,
-                reset_on_submit=False,
-                no_validate=True,
-                key=F.form_key,
-            ),
-            tags_field(F),
-            form_actions(FORM_ID, "Create company", routes.ACCOUNTS),
-            spacing="4",
-            width="100%",
-        ),
-        width="100%",
-        max_width="48rem",
+    return new_record_form(
+        F, _fields(), form_id=FORM_ID, submit="Create company", cancel_href=routes.ACCOUNTS
     )
 
 
