@@ -201,16 +201,21 @@ class AccountRow:
     contacts: int
 
 
-def list_query(session: Session, actor: User, listq: ListQuery):
-    """The SELECT of live companies the actor may read, narrowed by the search and filters (not
-    sorted or paged): lists, counts, bulk actions, saved views and exports all start here."""
-    require(session, actor, RESOURCE, "read")
-    contacts = (
+def live_contacts_count():
+    """A correlated subquery: how many live contacts the company in the row has."""
+    return (
         select(func.count())
         .where(Contact.account_id == Account.id, Contact.deleted_at.is_(None))
         .correlate(Account)
         .scalar_subquery()
     )
+
+
+def list_query(session: Session, actor: User, listq: ListQuery):
+    """The SELECT of live companies the actor may read, narrowed by the search and filters (not
+    sorted or paged): lists, counts, bulk actions, saved views and exports all start here."""
+    require(session, actor, RESOURCE, "read")
+    contacts = live_contacts_count()
     query = (
         select(Account, User.name, contacts)
         .join(User, User.id == Account.owner_id, isouter=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlmodel import Session
 
 from crm_app.models import Account, Contact, User
@@ -82,12 +82,7 @@ def _contact_columns() -> list[ExportColumn]:
 
 
 def _account_columns() -> list[ExportColumn]:
-    contacts = (
-        select(func.count())
-        .where(Contact.account_id == Account.id, Contact.deleted_at.is_(None))
-        .correlate(Account)
-        .scalar_subquery()
-    )
+    contacts = account_service.live_contacts_count()
     texts = ("industry", "size", "phone", "website", "street", "city", "region", "country")
     return [
         ExportColumn("id", "ID", Account.id),
