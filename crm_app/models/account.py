@@ -15,6 +15,7 @@ from crm_app.models.base import (
     record_indexes,
     search_vector_field,
     string_list_field,
+    trigger_kept_field,
 )
 
 
@@ -50,9 +51,11 @@ class Account(AccountBase, AuditedBase, table=True):
         *live_sort_indexes(
             "accounts", "name", "domain", "industry", "size", "city", "country", "created_at"
         ),
+        *live_sort_indexes("accounts", "owner_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_name: str | None = trigger_kept_field(200)
     search_vector: str | None = search_vector_field(
         "name", *domain_terms("domain"), *phone_terms("phone"), "website", "city"
     )

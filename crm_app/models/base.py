@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, EmailStr
-from sqlalchemy import Column, Computed, Index, String, func, text
+from sqlalchemy import Column, Computed, FetchedValue, Index, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlmodel import Field, SQLModel, UTCDateTime
 
@@ -111,6 +111,17 @@ def search_vector_field(*parts: str) -> Any:
     """A generated tsvector column over `parts`; PostgreSQL keeps it current on every write."""
     column = Column(TSVECTOR, Computed(tsvector_sql(*parts), persisted=True))
     return Field(default=None, sa_column=column, exclude=True, repr=False)
+
+
+def trigger_kept_field(max_length: int) -> Any:
+    """A read-only copy of a name in another table (a contact's company, a record's owner),
+    so lists sort and search by it through an index; database triggers keep it current (see
+    the migration `e5f6a7b8c9d0`), and the ORM re-reads it after every write."""
+    return Field(
+        default=None,
+        max_length=max_length,
+        sa_column_kwargs={"server_default": FetchedValue(), "server_onupdate": FetchedValue()},
+    )
 
 
 def live_sort_indexes(table: str, *columns: str) -> tuple[Index, ...]:

@@ -18,6 +18,7 @@ from crm_app.models.base import (
     record_indexes,
     search_vector_field,
     string_list_field,
+    trigger_kept_field,
 )
 
 
@@ -76,12 +77,21 @@ class Contact(ContactBase, AuditedBase, table=True):
             "title",
             "lifecycle_stage",
             "created_at",
+            "company_name",
+            "owner_name",
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    company_name: str | None = trigger_kept_field(200)
+    owner_name: str | None = trigger_kept_field(200)
     search_vector: str | None = search_vector_field(
-        "first_name", "last_name", *email_terms("email"), *phone_terms("phone"), "title"
+        "first_name",
+        "last_name",
+        *email_terms("email"),
+        *phone_terms("phone"),
+        "title",
+        "company_name",
     )
 
 
@@ -117,3 +127,5 @@ class ContactUpdate(SQLModel):
 
 class ContactPublic(ContactBase, PublicRecord):
     """A contact as the API and UI show it."""
+
+    company_name: str | None = None

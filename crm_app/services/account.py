@@ -37,7 +37,7 @@ SORTS = {
     "size": SortColumn("size", Account.size),
     "city": SortColumn("city", Account.city),
     "country": SortColumn("country", Account.country),
-    "owner": SortColumn("owner", User.name),
+    "owner": SortColumn("owner", Account.owner_name),
     "created_at": SortColumn("created_at", Account.created_at, nullable=False),
     "updated_at": SortColumn("updated_at", Account.updated_at, nullable=False),
 }
@@ -217,8 +217,7 @@ def list_query(session: Session, actor: User, listq: ListQuery):
     require(session, actor, RESOURCE, "read")
     contacts = live_contacts_count()
     query = (
-        select(Account, User.name, contacts)
-        .join(User, User.id == Account.owner_id, isouter=True)
+        select(Account, contacts)
         .where(Account.deleted_at.is_(None))
         .where(owner_clause(session, actor, RESOURCE, "read", Account.owner_id))
     )
@@ -243,7 +242,7 @@ def list_accounts(session: Session, *, actor: User, listq: ListQuery) -> Page:
     query = list_query(session, actor, listq)
     keys = parse_sort(listq.sort, SORTS, DEFAULT_SORT)
     page = fetch_page(session, query, keys=keys, id_column=ID, listq=listq)
-    page.rows = [AccountRow(a, owner, n) for a, owner, n in page.rows]
+    page.rows = [AccountRow(a, a.owner_name, n) for a, n in page.rows]
     return page
 
 

@@ -38,8 +38,8 @@ SORTS = {
     "email": SortColumn("email", Contact.email),
     "phone": SortColumn("phone", Contact.phone),
     "title": SortColumn("title", Contact.title),
-    "company": SortColumn("company", Account.name),
-    "owner": SortColumn("owner", User.name),
+    "company": SortColumn("company", Contact.company_name),
+    "owner": SortColumn("owner", Contact.owner_name),
     "lifecycle_stage": SortColumn("lifecycle_stage", Contact.lifecycle_stage, nullable=False),
     "created_at": SortColumn("created_at", Contact.created_at, nullable=False),
     "updated_at": SortColumn("updated_at", Contact.updated_at, nullable=False),
@@ -251,9 +251,7 @@ def list_query(session: Session, actor: User, listq: ListQuery):
     sorted or paged): lists, counts, bulk actions, saved views and exports all start here."""
     require(session, actor, RESOURCE, "read")
     query = (
-        select(Contact, Account.name, User.name)
-        .join(Account, Account.id == Contact.account_id, isouter=True)
-        .join(User, User.id == Contact.owner_id, isouter=True)
+        select(Contact)
         .where(Contact.deleted_at.is_(None))
         .where(owner_clause(session, actor, RESOURCE, "read", Contact.owner_id))
     )
@@ -280,7 +278,7 @@ def list_contacts(session: Session, *, actor: User, listq: ListQuery) -> Page:
     query = list_query(session, actor, listq)
     keys = parse_sort(listq.sort, SORTS, DEFAULT_SORT)
     page = fetch_page(session, query, keys=keys, id_column=ID, listq=listq)
-    page.rows = [ContactRow(c, company, owner) for c, company, owner in page.rows]
+    page.rows = [ContactRow(c, c.company_name, c.owner_name) for (c,) in page.rows]
     return page
 
 

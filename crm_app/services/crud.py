@@ -104,6 +104,7 @@ def apply_changes(
         changes=diff,
         ip=ip,
     )
+    session.flush()  # the caller then reads what the database derives (names, search vector)
     return diff
 
 

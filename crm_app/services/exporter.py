@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from crm_app.models import Account, Contact, User
@@ -61,6 +61,11 @@ class ExportColumn:
     show: Callable[[Any], str] = _text
 
 
+def _owner_email(model: Any):
+    """The e-mail of the row's owner (a correlated subquery: the list query has no join)."""
+    return select(User.email).where(User.id == model.owner_id).correlate(model).scalar_subquery()
+
+
 def _contact_columns() -> list[ExportColumn]:
     return [
         ExportColumn("id", "ID", Contact.id),
@@ -69,9 +74,9 @@ def _contact_columns() -> list[ExportColumn]:
         ExportColumn("email", "E-mail", Contact.email),
         ExportColumn("phone", "Phone", Contact.phone),
         ExportColumn("title", "Job title", Contact.title),
-        ExportColumn("company", "Company", Account.name),
-        ExportColumn("owner", "Owner", User.name),
-        ExportColumn("owner_email", "Owner e-mail", User.email),
+        ExportColumn("company", "Company", Contact.company_name),
+        ExportColumn("owner", "Owner", Contact.owner_name),
+        ExportColumn("owner_email", "Owner e-mail", _owner_email(Contact)),
         ExportColumn("lifecycle_stage", "Lifecycle stage", Contact.lifecycle_stage),
         ExportColumn("tags", "Tags", _joined(Contact.tags)),
         ExportColumn("additional_emails", "Other e-mails", _joined(Contact.additional_emails)),
@@ -91,8 +96,8 @@ def _account_columns() -> list[ExportColumn]:
         *[ExportColumn(k, k.capitalize(), getattr(Account, k)) for k in texts],
         ExportColumn("postal_code", "Postal code", Account.postal_code),
         ExportColumn("description", "Description", Account.description),
-        ExportColumn("owner", "Owner", User.name),
-        ExportColumn("owner_email", "Owner e-mail", User.email),
+        ExportColumn("owner", "Owner", Account.owner_name),
+        ExportColumn("owner_email", "Owner e-mail", _owner_email(Account)),
         ExportColumn("contacts", "Contacts", contacts),
         ExportColumn("tags", "Tags", _joined(Account.tags)),
         ExportColumn("created_at", "Created", Account.created_at),

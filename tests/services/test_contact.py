@@ -156,6 +156,58 @@ def test_list_filters_sorts_and_searches_in_sql(db, people):
     assert (row.company, row.owner) == ("Acme", "Bob Rep")
 
 
+def test_company_and_owner_names_follow_renames_moves_and_deletes(db, people):
+    from crm_app.services import account as accounts
+    from crm_app.services import user as users
+
+    acme = make_account(db, owner=people.bob, name="Acme")
+    globex = make_account(db, owner=people.bob, name="Globex")
+    ann = new(db, people.bob, first_name="Ann", last_name="Lee", account_id=acme.id)
+    q = lambda text, **kw: [  # noqa: E731
+        r.contact.id
+        for r in contacts.list_contacts(db, actor=people.vic, listq=ListQuery(q=text, **kw)).rows
+    ]
+    assert (ann.company_name, ann.owner_name) == ("Acme", "Bob Rep")
+    assert q("acm") == [ann.id]
+
+    accounts.update_account(
+        db, actor=people.bob, account_id=acme.id, version=acme.version, data={"name": "Initech"}
+    )
+    assert q("initech") == [ann.id] and q("acme") == []
+    contacts.update_contact(
+        db, actor=people.bob, contact_id=ann.id, version=ann.version, data={"account_id": globex.id}
+    )
+    db.refresh(ann)
+    assert ann.company_name == "Globex" and q("globex ann") == [ann.id]
+    users.update_profile(db, actor=people.bob, name="Robert Rep", timezone="UTC")
+    db.refresh(ann)
+    db.refresh(acme)
+    assert ann.owner_name == "Robert Rep" and acme.owner_name == "Robert Rep"
+    db.delete(globex)  # the trash's purge: the contact stays, without its company
+    db.flush()
+    db.refresh(ann)
+    assert ann.account_id is None and ann.company_name is None and q("globex") == []
+
+
+def test_sorting_by_company_or_owner_reads_their_names(db, people):
+    zed = make_account(db, owner=people.bob, name="Zed Corp")
+    abc = make_account(db, owner=people.bob, name="Abc Inc")
+    z = new(db, people.bob, first_name="Zoe", account_id=zed.id)
+    a = new(db, people.bob, first_name="Al", account_id=abc.id)
+    d = new(db, people.dave, first_name="Di")
+    none = new(db, people.bob, first_name="No company")
+    ours = {z.id, a.id, d.id, none.id}
+
+    def order(sort):
+        page = contacts.list_contacts(db, actor=people.vic, listq=ListQuery(sort=sort, limit=500))
+        return [r.contact.id for r in page.rows if r.contact.id in ours]
+
+    assert order("company")[:2] == [a.id, z.id]
+    assert order("-company")[-2:] == [z.id, a.id]
+    owners = order("owner")
+    assert owners.index(z.id) < owners.index(d.id)  # "Bob Rep" before "Dave Rep"
+
+
 def test_bad_sort_or_filter_is_a_validation_error(db, people):
     with pytest.raises(ValidationFailed):
         contacts.list_contacts(db, actor=people.bob, listq=ListQuery(sort="password"))
