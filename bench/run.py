@@ -2,7 +2,8 @@
 
 The scale data set is generated once per database and reused (see bench.dataset for where the
 database is and BENCH_SCALE for its size). BENCH_PORT picks the server's port (default 3210,
-or any free port when that one is taken). Prints the median and p95 of each scenario.
+or any free port when that one is taken); BENCH_ONLY=word,word runs only the scenarios whose
+names contain one of the words. Prints the median and p95 of each scenario.
 """
 
 from __future__ import annotations
@@ -47,13 +48,19 @@ def main() -> int:
         api_key = stack.enter_context(_api_key(BENCH_USER))
         ctx = BenchContext(base_url, BENCH_USER, _password(), api_key, stack)
         results = []
-        for scenario in SCENARIOS:
+        for scenario in _chosen(SCENARIOS):
             started = time.perf_counter()
             results.append(run_scenario(scenario, ctx))
             print(f"  {scenario.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print()
     print(format_table(results))
     return 1 if any(r.failed for r in results) else 0
+
+
+def _chosen(scenarios: list) -> list:
+    """The scenarios BENCH_ONLY names (all when unset)."""
+    words = [w.strip().lower() for w in os.environ.get("BENCH_ONLY", "").split(",") if w.strip()]
+    return [s for s in scenarios if not words or any(w in s.name.lower() for w in words)]
 
 
 def _password() -> str:
