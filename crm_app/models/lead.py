@@ -14,10 +14,27 @@ from crm_app.models.base import (
     PublicRecord,
     email_terms,
     jsonb_field,
+    live_sort_indexes,
     phone_terms,
     record_indexes,
     search_vector_field,
     string_list_field,
+    trigger_kept_field,
+)
+
+# The columns the lead list sorts by, each with a (column, id) index over live rows.
+SORTED_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company_name",
+    "title",
+    "source",
+    "status",
+    "score",
+    "owner_name",
+    "created_at",
 )
 
 
@@ -65,10 +82,12 @@ class Lead(LeadBase, AuditedBase, table=True):
     __table_args__ = (
         *record_indexes("leads"),
         Index("ix_leads_email_lower", text("lower(email)")),
+        *live_sort_indexes("leads", *SORTED_COLUMNS),
         CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_name: str | None = trigger_kept_field(200)
     converted_at: datetime | None = Field(default=None, index=True, sa_type=UTCDateTime)
     converted_contact_id: int | None = Field(
         default=None,

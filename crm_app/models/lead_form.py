@@ -1,10 +1,12 @@
-"""Public lead-capture forms that create leads."""
+"""Public lead-capture forms that create leads, and the recent submissions that rate-limit them."""
 
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Field
+from sqlalchemy import BigInteger, Index
+from sqlmodel import Field, SQLModel, UTCDateTime
 
-from crm_app.models.base import AuditedBase, jsonb_field
+from crm_app.models.base import AuditedBase, jsonb_field, utcnow
 
 
 class LeadForm(AuditedBase, table=True):
@@ -21,3 +23,16 @@ class LeadForm(AuditedBase, table=True):
         default=None, foreign_key="teams.id", ondelete="SET NULL", index=True
     )
     is_active: bool = True
+
+
+class LeadFormSubmission(SQLModel, table=True):
+    """One submission of a form from one address: the rate limit counts these over the last
+    minute, and a periodic job deletes them once they are older than that."""
+
+    __tablename__ = "lead_form_submissions"
+    __table_args__ = (Index("ix_lead_form_submissions_form_id_ip_at", "form_id", "ip", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    form_id: int = Field(foreign_key="lead_forms.id", ondelete="CASCADE")
+    ip: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, index=True, sa_type=UTCDateTime)
