@@ -131,3 +131,46 @@ def make_deal(
     session.add(deal)
     session.flush()
     return deal
+
+
+def make_lead(session: Session, *, owner: User | None, **fields):
+    """A lead (status new, score 0 unless given), written directly: no scoring, no assignment."""
+    from crm_app.models import Lead
+
+    n = next(_seq)
+    fields.setdefault("first_name", f"Lead{n}")
+    fields.setdefault("last_name", f"Last{n}")
+    owner_id = owner.id if owner else None
+    lead = Lead(owner_id=owner_id, created_by=owner_id, **fields)
+    session.add(lead)
+    session.flush()
+    return lead
+
+
+def make_activity(session: Session, *, owner: User, days_ago: int = 0, **fields):
+    """A logged call (unless `kind` says otherwise), created `days_ago` days ago."""
+    from datetime import timedelta
+
+    from crm_app.models import Activity, utcnow
+
+    fields.setdefault("kind", "call")
+    fields.setdefault("subject", f"Activity {next(_seq)}")
+    created = utcnow() - timedelta(days=days_ago)
+    activity = Activity(
+        owner_id=owner.id, created_by=owner.id, created_at=created, updated_at=created, **fields
+    )
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def make_scoring_rule(session: Session, *, condition: dict, points: int, active: bool = True):
+    """A lead-scoring rule, written directly (no rescoring job)."""
+    from crm_app.models import LeadScoringRule
+
+    rule = LeadScoringRule(
+        name=f"Rule {next(_seq)}", condition=condition, points=points, is_active=active
+    )
+    session.add(rule)
+    session.flush()
+    return rule

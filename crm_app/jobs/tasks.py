@@ -86,3 +86,45 @@ def register(app: procrastinate.App) -> None:
     app.periodic(cron="17 * * * *", periodic_id=PURGE_STALE_UPLOADS)(purge)
     trash = app.task(name=PURGE_TRASH)(purge_trash)
     app.periodic(cron="43 3 * * *", periodic_id=PURGE_TRASH)(trash)
+    register_lead_tasks(app)
+
+
+# ---- leads -----------------------------------------------------------------------------------
+
+LEADS_QUEUE = "leads"
+RESCORE_LEADS = "rescore_leads"
+RESCORE_LEADS_DAILY = "rescore_leads_daily"
+PURGE_FORM_SUBMISSIONS = "purge_form_submissions"
+
+
+def rescore_leads(context: procrastinate.JobContext) -> None:
+    """Rescore every lead after the scoring rules changed (queued by the rule services)."""
+    from crm_app.services import lead_scoring
+
+    if not lead_scoring.run_rescore(should_stop=context.should_abort):
+        raise JobAborted("rescoring stopped; the next rule change or the daily run redoes it")
+
+
+def rescore_leads_daily(timestamp: int) -> None:
+    """Rescore every lead when a rule counts recent activities: those scores age by the day."""
+    from crm_app.services import lead_scoring
+
+    lead_scoring.run_rescore(only_if_time_based=True)
+
+
+def purge_form_submissions(timestamp: int) -> None:
+    """Forget web-form submissions older than the rate limit's window."""
+    from crm_app.db import session_scope
+    from crm_app.services import lead_form
+
+    with session_scope() as session:
+        lead_form.purge_submissions(session)
+
+
+def register_lead_tasks(app: procrastinate.App) -> None:
+    """Register the lead tasks on `app` (part of `register`)."""
+    app.task(name=RESCORE_LEADS, queue=LEADS_QUEUE, pass_context=True)(rescore_leads)
+    daily = app.task(name=RESCORE_LEADS_DAILY, queue=LEADS_QUEUE)(rescore_leads_daily)
+    app.periodic(cron="7 2 * * *", periodic_id=RESCORE_LEADS_DAILY)(daily)
+    purge = app.task(name=PURGE_FORM_SUBMISSIONS, queue=LEADS_QUEUE)(purge_form_submissions)
+    app.periodic(cron="29 * * * *", periodic_id=PURGE_FORM_SUBMISSIONS)(purge)
