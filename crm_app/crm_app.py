@@ -24,12 +24,13 @@ from crm_app.pages import (  # noqa: F401  (pages register themselves)
     settings_users,
 )
 from crm_app.settings import get_settings
+from crm_app.web import fast_pages
 
 # Fail at start-up, not at first use, when the secret is a known default.
 get_settings().resolved_secret_key()
 
 app = rx.App(
-    api_transformer=api,
+    api_transformer=[api, fast_pages],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
 # Background jobs (imports) run inside the backend unless CRM_WORKER_IN_PROCESS=false.
