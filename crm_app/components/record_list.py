@@ -451,7 +451,7 @@ def empty_state(S) -> rx.Component:
     """Said when nothing matches."""
     plural = S.LIST.plural
     return rx.cond(
-        S.loaded & (S.total == 0),
+        S.loaded & S.counted & (S.total == 0),
         rx.callout(
             rx.cond(
                 (S.active_filter_count > 0) | (S.query != ""),

@@ -117,6 +117,7 @@ class RecordListState(AppState, mixin=True):
 
     rows: list[dict[str, str]] = []
     total: int = 0
+    counted: bool = False  # whether `total` is the count of the current search and filters
     offset: int = 0
     page_size: int = 50
     loaded: bool = False
@@ -184,14 +185,19 @@ class RecordListState(AppState, mixin=True):
         """Read the page at `offset` (and the total when the matching rows may have changed)."""
         spec = self.LIST
         if recount:
-            self.total = spec.count(session, actor=actor, listq=self._listq(paged=False))
-        if self.offset >= self.total and self.offset > 0:
-            self.offset = max(0, (self.total - 1) // self.page_size * self.page_size)
+            self._count(session, actor)
         page = spec.fetch(session, actor=actor, listq=self._listq())
         definitions = custom_field.list_fields(session, entity=spec.entity)
         self.rows = [spec.to_row(r, actor.timezone, definitions) for r in page.rows]
         self.selected, self.all_matching = [], False
         self.loaded = True
+
+    def _count(self, session: Session, actor: User) -> None:
+        """How many rows match; keeps `offset` within them."""
+        self.total = self.LIST.count(session, actor=actor, listq=self._listq(paged=False))
+        self.counted = True
+        if self.offset >= self.total and self.offset > 0:
+            self.offset = max(0, (self.total - 1) // self.page_size * self.page_size)
 
     def _refresh(self, *, recount: bool) -> rx.event.EventSpec | None:
         """Show the current page again, re-checking the session."""
@@ -203,8 +209,31 @@ class RecordListState(AppState, mixin=True):
             return error_event(error)
         return None
 
+    def _refresh_then_count(self):
+        """Show the first page of a changed search or filters, then count what matches.
+
+        Counting 100,000 rows takes longer than reading a page of them, so the rows show
+        first (a yield sends them) and the pager's total follows in a second update.
+        """
+        self.offset, self.counted = 0, False
+        error = self._refresh(recount=False)
+        if error is not None:
+            yield error
+            return
+        yield
+        yield self._recount()
+
+    def _recount(self) -> rx.event.EventSpec | None:
+        try:
+            with self._actor_session() as (session, actor):
+                self._count(session, actor)
+        except DomainError as error:
+            return error_event(error)
+        return None
+
     def _reset(self) -> None:
         self.rows, self.total, self.offset, self.loaded = [], 0, 0, False
+        self.counted = False
         self.query, self.filters, self.sort, self.columns = "", {}, "", []
         self.selected, self.all_matching = [], False
         self.bulk_delete_open = False
@@ -221,6 +250,12 @@ class RecordListState(AppState, mixin=True):
         ]
         definitions = custom_field.list_fields(session, entity=spec.entity)
         self.custom_filters = [_filter_field(d) for d in definitions]
+        self.filters = {name: "" for name in self._filter_names()}
+        self.sort = spec.default_sort
+        self.columns = views.default_columns(spec.entity)
+
+    def _load_owners(self, session: Session, actor: User) -> None:
+        """The people the owner filter offers."""
         try:
             people, _ = user.list_users(session, actor=actor, limit=200)
         except Forbidden:
@@ -229,9 +264,6 @@ class RecordListState(AppState, mixin=True):
             {"id": str(p.id), "name": p.name, "active": "" if p.status == "Deactivated" else "yes"}
             for p in people
         ]
-        self.filters = {name: "" for name in self._filter_names()}
-        self.sort = spec.default_sort
-        self.columns = views.default_columns(spec.entity)
 
     def _filter_names(self) -> list[str]:
         return [
@@ -248,9 +280,21 @@ class RecordListState(AppState, mixin=True):
 
     @rx.event
     def load(self):
-        """on_load: the first page of the default list, or of the saved view in `?view=`."""
+        """on_load: the first page of the default list, or of the saved view in `?view=`;
+        then (in a second update, so the rows show sooner) the total and the owner filter's
+        people."""
         self._reset()
-        return self._load_page(self._first_page)
+        error = self._load_page(self._first_page)
+        if error is not None or not self.can_read:
+            yield error
+            return
+        yield
+        try:
+            with self._actor_session() as (session, actor):
+                self._load_owners(session, actor)
+                self._count(session, actor)
+        except DomainError as error:
+            yield error_event(error)
 
     def _first_page(self, session: Session, actor: User) -> None:
         self.can_read = can(session, actor, views.entity_list(self.LIST.entity).resource, "read")
@@ -259,7 +303,7 @@ class RecordListState(AppState, mixin=True):
         self._load_choices(session, actor)
         self._apply_requested_view(session, actor)
         try:
-            self._fetch(session, actor, recount=True)
+            self._fetch(session, actor, recount=False)
         finally:
             # A saved view can outlive a custom field it filters on: show the (empty) list
             # and the error, so the filters can be changed.
@@ -274,27 +318,26 @@ class RecordListState(AppState, mixin=True):
     def search(self, text: str):
         """Search by prefix (names, e-mails, phones...), from the first page; views keep no
         search, so this leaves the open view unchanged."""
-        self.query, self.offset = str(text)[:200], 0
-        return self._refresh(recount=True)
+        self.query = str(text)[:200]
+        yield from self._refresh_then_count()
 
     @rx.event
     def set_filter(self, name: str, value: str):
         """Change one filter and show the first page of what matches."""
         name, value = str(name)[:100], str(value).strip()[:FILTER_VALUE_MAX]
         if name not in self._filter_names():
-            return None
+            return
         self.filters = {**self.filters, name: "" if value == ANY else value}
-        self.offset = 0
         self._changed()
-        return self._refresh(recount=True)
+        yield from self._refresh_then_count()
 
     @rx.event
     def clear_filters(self):
         """Drop every filter (and the search)."""
         self.filters = {name: "" for name in self._filter_names()}
-        self.query, self.offset = "", 0
+        self.query = ""
         self._changed()
-        return self._refresh(recount=True)
+        yield from self._refresh_then_count()
 
     @rx.event
     def toggle_filters(self):
@@ -316,7 +359,7 @@ class RecordListState(AppState, mixin=True):
     @rx.event
     def next_page(self):
         """The next page."""
-        if self.offset + self.page_size < self.total:
+        if self._more_follow():
             self.offset += self.page_size
         return self._refresh(recount=False)
 
@@ -533,6 +576,9 @@ class RecordListState(AppState, mixin=True):
     @rx.var
     def page_label(self) -> str:
         """Which rows are shown, e.g. "1 to 50 of 100,000" with an en dash."""
+        if not self.counted:
+            shown = f"{self.offset + 1:,}\N{EN DASH}{self.offset + len(self.rows):,}"
+            return f"{shown} of \N{HORIZONTAL ELLIPSIS}" if self.rows else ""
         if self.total == 0:
             return f"No {self.LIST.plural}"
         end = min(self.offset + self.page_size, self.total)
@@ -546,6 +592,11 @@ class RecordListState(AppState, mixin=True):
     @rx.var
     def has_next(self) -> bool:
         """Whether a page follows this one."""
+        return self._more_follow()
+
+    def _more_follow(self) -> bool:
+        if not self.counted:  # a full page: probably (the count is on its way)
+            return len(self.rows) == self.page_size
         return self.offset + self.page_size < self.total
 
     @rx.var
