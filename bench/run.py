@@ -17,7 +17,13 @@ from contextlib import ExitStack, contextmanager
 
 from sqlalchemy.engine import make_url
 
-from bench.dataset import bench_database_url, bench_scale, prepare_dataset, use_database
+from bench.dataset import (
+    bench_database_url,
+    bench_scale,
+    prepare_dataset,
+    use_database,
+    vacuum_analyze,
+)
 from bench.harness import format_table, run_scenario
 from bench.scenarios import SCENARIOS, BenchContext
 
@@ -49,6 +55,7 @@ def main() -> int:
         ctx = BenchContext(base_url, BENCH_USER, _password(), api_key, stack)
         results = []
         for scenario in _chosen(SCENARIOS):
+            vacuum_analyze()
             started = time.perf_counter()
             results.append(run_scenario(scenario, ctx))
             print(f"  {scenario.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
