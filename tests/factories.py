@@ -174,3 +174,29 @@ def make_scoring_rule(session: Session, *, condition: dict, points: int, active:
     session.add(rule)
     session.flush()
     return rule
+
+
+def stages_of_default_pipeline(session: Session) -> dict[str, Stage]:
+    """The default pipeline's live stages by name (Qualification ... Won, Lost)."""
+    pipeline = session.exec(select(Pipeline).where(Pipeline.is_default)).one()
+    found = session.exec(
+        select(Stage).where(Stage.pipeline_id == pipeline.id, Stage.deleted_at.is_(None))
+    )
+    return {stage.name: stage for stage in found}
+
+
+SECOND_PIPELINE_STAGES = [
+    ("Signed", 100, "won", None),  # a closed stage first, so "first open stage" means something
+    ("Intro", 20, "open", 7),
+    ("Trial", 60, "open", None),
+    ("Dropped", 0, "lost", None),
+]
+
+
+def make_second_pipeline(session: Session, name: str = "Renewals"):
+    """A second, non-default pipeline with the stages of SECOND_PIPELINE_STAGES, in order."""
+    from crm_app.seeding.defaults import create_pipeline
+    from crm_app.services.pipeline import PipelineStages, live_stages
+
+    pipeline = create_pipeline(session, name, SECOND_PIPELINE_STAGES, is_default=False, position=1)
+    return PipelineStages(pipeline, live_stages(session, pipeline.id))

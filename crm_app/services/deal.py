@@ -12,12 +12,12 @@ stage's. Amounts in different currencies are never added up: totals are per curr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_, update
+from sqlalchemy import Date, cast, func, literal, select, true, tuple_, union, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -26,6 +26,7 @@ from crm_app.models import (
     AppSetting,
     Contact,
     Deal,
+    DealContact,
     DealStageChange,
     Pipeline,
     Stage,
@@ -33,12 +34,20 @@ from crm_app.models import (
     User,
     utcnow,
 )
-from crm_app.services import crud, custom_value, lost_reason, normalize, pipeline
-from crm_app.services.errors import FieldError, ValidationFailed
+from crm_app.services import audit, crud, custom_value, filters, lost_reason, normalize, pipeline
+from crm_app.services.contact import display_name
+from crm_app.services.errors import FieldError, NotFound, ValidationFailed
 from crm_app.services.listing import (
+    ListQuery,
+    Page,
     SortColumn,
+    count,
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    parse_sort,
 )
-from crm_app.services.permission import require
+from crm_app.services.permission import owner_clause, require
 
 RESOURCE = "deal"
 LABEL = "deal"
@@ -557,3 +566,521 @@ def delete_deal(session: Session, *, actor: User, deal_id: int, ip: str | None =
 def restore_deal(session: Session, *, actor: User, deal_id: int, ip: str | None = None) -> Deal:
     """Bring a deal back from the trash, in its stage and place."""
     return crud.restore(session, actor, Deal, deal_id, resource=RESOURCE, label=LABEL, ip=ip)
+
+
+# --- the list and its totals -------------------------------------------------------------------
+
+
+def _filter_id(what: str, largest: int = MAX_ID):
+    return lambda v: _id(v, what, largest)
+
+
+def _in_status(value: str) -> Any:
+    if value not in STATUSES:
+        raise ValueError(f"Pick one of: {', '.join(STATUSES)}.")
+    # correlate(None): the lists join `stages` too, and this must stay a subquery of its own
+    return Deal.stage_id.in_(select(Stage.id).where(Stage.kind == value).correlate(None))
+
+
+def _with_contact(value: str) -> Any:
+    contact_id = _id(value, "a contact", MAX_BIG_ID)
+    involved = union(
+        select(Deal.id).where(Deal.primary_contact_id == contact_id),
+        select(DealContact.deal_id).where(DealContact.contact_id == contact_id),
+    )
+    return Deal.id.in_(involved)
+
+
+def _bound(value: str, parse, what: str) -> Any:
+    parsed = parse(value)
+    if parsed is None:
+        raise ValueError(f"Enter {what}.")
+    return parsed
+
+
+FILTERS = {
+    "pipeline_id": lambda v: Deal.pipeline_id == _id(v, "a pipeline"),
+    "stage_id": lambda v: Deal.stage_id == _id(v, "a stage"),
+    "status": _in_status,
+    "account_id": lambda v: Deal.account_id == _id(v, "a company"),
+    "contact_id": _with_contact,
+    "currency": lambda v: Deal.currency == _currency(v),
+    "expected_close_from": lambda v: Deal.expected_close_date >= _bound(v, _date, "a date"),
+    "expected_close_to": lambda v: Deal.expected_close_date <= _bound(v, _date, "a date"),
+    "amount_min": lambda v: Deal.amount >= _bound(v, _money, "an amount"),
+    "amount_max": lambda v: Deal.amount <= _bound(v, _money, "an amount"),
+}
+
+
+def conditions(session: Session, actor: User, listq: ListQuery) -> list[Any]:
+    """WHERE conditions for the live deals the actor may read that match the search and
+    filters: the list, its totals, the board, the forecast and exports all start here."""
+    require(session, actor, RESOURCE, "read")
+    found = [
+        Deal.deleted_at.is_(None),
+        owner_clause(session, actor, RESOURCE, "read", Deal.owner_id),
+        *filters.build(session, actor, Deal, entity="deal", filters=listq.filters, extra=FILTERS),
+    ]
+    search = filters.search_clause(Deal, listq.q) if listq.q.strip() else None
+    return found + ([search] if search is not None else [])
+
+
+def list_query(session: Session, actor: User, listq: ListQuery):
+    """The SELECT of live deals the actor may read, narrowed by the search and filters (not
+    sorted or paged)."""
+    return select(Deal).where(*conditions(session, actor, listq))
+
+
+@dataclass
+class DealRow:
+    """A deal as the list shows it, with its company, owner and stage, and its weighted amount
+    (amount times the deal's probability, else its stage's)."""
+
+    deal: Deal
+    company: str | None
+    owner: str | None
+    stage: str
+    stage_kind: str
+    probability: int
+    weighted: Decimal | None
+
+
+def list_deals(session: Session, *, actor: User, listq: ListQuery) -> Page:
+    """A page of live deals matching the search and filters, in the requested order (any
+    column the list shows). `Page.rows` holds DealRow objects."""
+    query = (
+        list_query(session, actor, listq)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .outerjoin(Company, Company.id == Deal.account_id)
+        .outerjoin(Owner, Owner.id == Deal.owner_id)
+        .add_columns(Company.name, Owner.name, Stage.name, Stage.kind, PROBABILITY, WEIGHTED)
+    )
+    keys = parse_sort(listq.sort, SORTS, DEFAULT_SORT)
+    page = fetch_page(session, query, keys=keys, id_column=ID, listq=listq)
+    page.rows = [
+        DealRow(d, company, owner, stage, str(kind), probability, _cents(weighted))
+        for d, company, owner, stage, kind, probability, weighted in page.rows
+    ]
+    return page
+
+
+def count_deals(session: Session, *, actor: User, listq: ListQuery) -> int:
+    """How many live deals match the search and filters."""
+    return count(session, list_query(session, actor, listq))
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Totals:
+    """How many deals, and their amounts and weighted amounts by currency (amounts in
+    different currencies are not added up). Deals without an amount count but add nothing."""
+
+    count: int = 0
+    amount: dict[str, Decimal] = field(default_factory=dict)
+    weighted: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, currency: str, n: int, amount: Decimal | None, weighted: Decimal | None):
+        """Fold in one (currency, count, sum, weighted sum) row of a GROUP BY."""
+        self.count += n
+        if amount is not None:
+            self.amount[currency] = self.amount.get(currency, Decimal(0)) + amount
+            self.weighted[currency] = _cents(self.weighted.get(currency, Decimal(0)) + weighted)
+
+
+def _sums(*group_by: Any) -> Any:
+    """SELECT of count, amount and weighted amount per currency (and `group_by`) of deals
+    joined with their stages."""
+    return (
+        select(*group_by, Deal.currency, func.count(), func.sum(Deal.amount), func.sum(WEIGHTED))
+        .join(Stage, Stage.id == Deal.stage_id)
+        .group_by(*group_by, Deal.currency)
+    )
+
+
+def deal_totals(session: Session, *, actor: User, listq: ListQuery) -> Totals:
+    """Count, amount and weighted amount of every deal matching the search and filters."""
+    totals = Totals()
+    for currency, n, amount, weighted in session.execute(
+        _sums().where(*conditions(session, actor, listq))
+    ):
+        totals.add(currency, n, amount, weighted)
+    return totals
+
+
+# --- the board ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    """A deal as its board card shows it."""
+
+    id: int
+    name: str
+    company: str | None
+    amount: Decimal | None
+    currency: str
+    owner: str | None
+    expected_close_date: date | None
+    days_in_stage: int
+    rotting: bool  # idle in its stage for the stage's rotting limit or longer
+    position: Decimal
+    version: int
+
+
+@dataclass
+class CardPage:
+    """Cards of one column in order, and the cursor of the next ones (None at the end)."""
+
+    cards: list[Card]
+    next_cursor: str | None
+
+
+@dataclass
+class Column:
+    """One open stage of the board: its totals over every matching deal and its first cards."""
+
+    stage: Stage
+    totals: Totals
+    cards: list[Card]
+    next_cursor: str | None
+
+
+@dataclass
+class Board:
+    """A pipeline's open stages in order, each with its cards."""
+
+    pipeline_id: int
+    columns: list[Column]
+
+
+def _card_query(stage_filter: Any, where: list[Any], limit: int, after: Any = None) -> Any:
+    """Up to `limit` cards per stage in position order: a LATERAL subquery reads each
+    column's first cards from the (stage_id, position) index, whatever the column's size."""
+    top = (
+        select(
+            Deal.id,
+            Deal.name,
+            Deal.account_id,
+            Deal.owner_id,
+            Deal.amount,
+            Deal.currency,
+            Deal.expected_close_date,
+            Deal.stage_entered_at,
+            Deal.position,
+            Deal.version,
+        )
+        .where(Deal.stage_id == Stage.id, *where)
+        .order_by(Deal.position, Deal.id)
+        .limit(limit)
+    )
+    if after is not None:
+        top = top.where(after)
+    card = top.lateral("card")
+    return (
+        select(
+            Stage.id.label("column_id"),
+            Stage.rotting_days,
+            card,
+            Company.name.label("company"),
+            Owner.name.label("owner"),
+        )
+        .select_from(Stage)
+        .join(card, true())
+        .outerjoin(Company, Company.id == card.c.account_id)
+        .outerjoin(Owner, Owner.id == card.c.owner_id)
+        .where(stage_filter)
+        .order_by(Stage.id, card.c.position, card.c.id)
+    )
+
+
+def _card(row: Any, now: datetime) -> Card:
+    days = max(0, (now - row.stage_entered_at).days)
+    return Card(
+        id=row.id,
+        name=row.name,
+        company=row.company,
+        amount=row.amount,
+        currency=row.currency,
+        owner=row.owner,
+        expected_close_date=row.expected_close_date,
+        days_in_stage=days,
+        rotting=row.rotting_days is not None and days >= row.rotting_days,
+        position=row.position,
+        version=row.version,
+    )
+
+
+def _pages(rows: list[Any], limit: int) -> dict[int, CardPage]:
+    """Cards grouped by stage, cut at `limit`, with a cursor where more follow."""
+    now = utcnow()
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.column_id, []).append(row)
+    pages = {}
+    for stage_id, found in grouped.items():
+        more = len(found) > limit
+        cards = [_card(row, now) for row in found[:limit]]
+        cursor = encode_cursor([cards[-1].position, cards[-1].id]) if more else None
+        pages[stage_id] = CardPage(cards, cursor)
+    return pages
+
+
+def board(
+    session: Session,
+    *,
+    actor: User,
+    pipeline_id: int,
+    listq: ListQuery | None = None,
+    per_column: int = PER_COLUMN,
+) -> Board:
+    """The board of a pipeline: per open stage, the count, amount and weighted amount of its
+    deals matching the search and filters, and the first `per_column` of them in position
+    order. Two queries, whatever the number of deals."""
+    listq = listq or ListQuery()
+    where = conditions(session, actor, listq)
+    crud.get_live(session, Pipeline, pipeline_id, label="pipeline")
+    stages = [s for s in pipeline.live_stages(session, pipeline_id) if s.kind == StageKind.open]
+    ids = [s.id for s in stages]
+    totals: dict[int, Totals] = {i: Totals() for i in ids}
+    for stage_id, currency, n, amount, weighted in session.execute(
+        _sums(Deal.stage_id).where(Deal.stage_id.in_(ids), *where)
+    ):
+        totals[stage_id].add(currency, n, amount, weighted)
+    per_column = max(1, min(int(per_column), 200))
+    rows = session.execute(_card_query(Stage.id.in_(ids), where, per_column + 1)).all()
+    pages = _pages(rows, per_column)
+    empty = CardPage([], None)
+    columns = [
+        Column(s, totals[s.id], pages.get(s.id, empty).cards, pages.get(s.id, empty).next_cursor)
+        for s in stages
+    ]
+    return Board(pipeline_id, columns)
+
+
+def column_page(
+    session: Session,
+    *,
+    actor: User,
+    stage_id: int,
+    cursor: str,
+    listq: ListQuery | None = None,
+    limit: int = PER_COLUMN,
+) -> CardPage:
+    """The next cards of one column after `cursor` (a column's `next_cursor`): "load more"."""
+    where = conditions(session, actor, listq or ListQuery())
+    position, last_id = decode_cursor(cursor, 2)
+    try:
+        after = tuple_(Deal.position, Deal.id) > tuple_(
+            literal(Decimal(str(position)), Deal.position.type), literal(int(last_id))
+        )
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationFailed.for_field("cursor", "This cursor is invalid or expired.") from None
+    limit = max(1, min(int(limit), 200))
+    rows = session.execute(_card_query(Stage.id == stage_id, where, limit + 1, after)).all()
+    return _pages(rows, limit).get(stage_id, CardPage([], None))
+
+
+# --- stage history -----------------------------------------------------------------------------
+
+
+@dataclass
+class StageVisit:
+    """A stretch of time a deal spent in one stage; `left_at` is None for the current one."""
+
+    stage_id: int | None
+    stage: str
+    kind: str
+    entered_at: datetime
+    left_at: datetime | None
+    duration: timedelta
+
+
+def stage_history(session: Session, *, actor: User, deal_id: int) -> list[StageVisit]:
+    """The stages a deal went through, oldest first, with the time spent in each. Deals made
+    before their first move was recorded (imports, seeds) start in the first move's source
+    stage at their creation."""
+    deal = get_deal(session, actor=actor, deal_id=deal_id)
+    changes = session.execute(
+        select(DealStageChange)
+        .where(DealStageChange.deal_id == deal.id)
+        .order_by(DealStageChange.changed_at, DealStageChange.id)
+    ).scalars()
+    stretches: list[tuple[int | None, datetime, datetime | None]] = []
+    for change in changes:
+        if stretches:
+            stage_id, entered, _ = stretches[-1]
+            stretches[-1] = (stage_id, entered, change.changed_at)
+        elif change.from_stage_id is not None:
+            stretches.append((change.from_stage_id, deal.created_at, change.changed_at))
+        stretches.append((change.to_stage_id, change.changed_at, None))
+    if not stretches:
+        stretches.append((deal.stage_id, deal.created_at, None))
+    stages = {
+        s.id: s
+        for s in session.execute(
+            select(Stage).where(Stage.id.in_({s for s, _, _ in stretches}))
+        ).scalars()
+    }
+    now = utcnow()
+    visits = []
+    for stage_id, entered, left in stretches:
+        stage = stages.get(stage_id)
+        name, kind = (stage.name, str(stage.kind)) if stage else ("(deleted stage)", "")
+        visits.append(StageVisit(stage_id, name, kind, entered, left, (left or now) - entered))
+    return visits
+
+
+# --- the forecast ------------------------------------------------------------------------------
+
+
+@dataclass
+class ForecastLine:
+    """One owner's (or everyone's) weighted amounts of open deals by expected close month
+    (the first of the month; None for deals without a date), each by currency."""
+
+    owner_id: int | None
+    owner: str
+    months: dict[date | None, dict[str, Decimal]] = field(default_factory=dict)
+    total: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, month: date | None, currency: str, weighted: Decimal) -> None:
+        """Add a weighted amount to a month and to the line's total."""
+        cell = self.months.setdefault(month, {})
+        cell[currency] = cell.get(currency, Decimal(0)) + weighted
+        self.total[currency] = self.total.get(currency, Decimal(0)) + weighted
+
+
+@dataclass
+class Forecast:
+    """The months that have open deals (dated ones in order, then None), a line per owner
+    by name, and the line of everyone."""
+
+    months: list[date | None]
+    owners: list[ForecastLine]
+    total: ForecastLine
+
+
+def forecast(session: Session, *, actor: User, listq: ListQuery | None = None) -> Forecast:
+    """Weighted amounts of the open deals matching the search and filters (e.g. a pipeline,
+    an owner, a close date range), by expected close month, per owner and in total."""
+    where = conditions(session, actor, listq or ListQuery())
+    month = cast(func.date_trunc("month", Deal.expected_close_date), Date)
+    rows = session.execute(
+        select(month, Deal.owner_id, Owner.name, Deal.currency, func.sum(WEIGHTED))
+        .join(Stage, Stage.id == Deal.stage_id)
+        .outerjoin(Owner, Owner.id == Deal.owner_id)
+        .where(Stage.kind == StageKind.open.value, Deal.amount.is_not(None), *where)
+        .group_by(month, Deal.owner_id, Owner.name, Deal.currency)
+    )
+    lines: dict[int | None, ForecastLine] = {}
+    total = ForecastLine(None, "Total")
+    for when, owner_id, owner, currency, weighted in rows:
+        line = lines.setdefault(owner_id, ForecastLine(owner_id, owner or "No owner"))
+        line.add(when, currency, weighted)
+        total.add(when, currency, weighted)
+    for line in (*lines.values(), total):
+        line.months = {
+            m: {c: _cents(v) for c, v in cell.items()} for m, cell in line.months.items()
+        }
+        line.total = {c: _cents(v) for c, v in line.total.items()}
+    months = sorted(total.months, key=lambda m: (m is None, m or date.min))
+    owners = sorted(lines.values(), key=lambda line: (line.owner.lower(), line.owner_id or 0))
+    return Forecast(months, owners, total)
+
+
+# --- contacts involved -------------------------------------------------------------------------
+
+
+@dataclass
+class InvolvedContact:
+    """A contact taking part in a deal, with their role in it."""
+
+    contact_id: int
+    name: str
+    email: str | None
+    title: str | None
+    role: str | None
+
+
+def list_deal_contacts(session: Session, *, actor: User, deal_id: int) -> list[InvolvedContact]:
+    """The live contacts involved in a deal, by name."""
+    deal = get_deal(session, actor=actor, deal_id=deal_id)
+    require(session, actor, "contact", "read")
+    rows = session.execute(
+        select(Contact, DealContact.role)
+        .join(DealContact, DealContact.contact_id == Contact.id)
+        .where(DealContact.deal_id == deal.id, Contact.deleted_at.is_(None))
+        .where(owner_clause(session, actor, "contact", "read", Contact.owner_id))
+        .order_by(Contact.last_name, Contact.first_name, Contact.id)
+    )
+    return [
+        InvolvedContact(c.id, display_name(c), c.email, c.title, role) for c, role in rows.all()
+    ]
+
+
+def add_deal_contact(
+    session: Session,
+    *,
+    actor: User,
+    deal_id: int,
+    contact_id: Any,
+    role: str | None = None,
+    ip: str | None = None,
+) -> DealContact:
+    """Involve a contact in a deal with a role (e.g. "Decision maker"), or change their role."""
+    deal = crud.for_change(session, actor, Deal, deal_id, resource=RESOURCE, label=LABEL)
+    require(session, actor, "contact", "read")
+    errors = []
+    try:
+        found = _live(session, Contact, contact_id, "a contact", MAX_BIG_ID)
+        if found is None:
+            raise ValueError("Pick an existing contact.")
+    except ValueError as error:
+        errors.append(FieldError("contact_id", str(error)))
+    try:
+        role = _text(100)(role)
+    except ValueError as error:
+        errors.append(FieldError("role", str(error)))
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", errors)
+    link = session.get(DealContact, (deal.id, found))
+    before = link.role if link else None
+    if link is None:
+        link = DealContact(deal_id=deal.id, contact_id=found)
+    elif link.role == role:
+        return link
+    link.role = role
+    session.add(link)
+    audit_contact_change(session, actor, deal, found, [before, role if role else "involved"], ip)
+    return link
+
+
+def remove_deal_contact(
+    session: Session, *, actor: User, deal_id: int, contact_id: int, ip: str | None = None
+) -> None:
+    """Stop involving a contact in a deal (the contact itself stays)."""
+    deal = crud.for_change(session, actor, Deal, deal_id, resource=RESOURCE, label=LABEL)
+    link = session.get(DealContact, (deal.id, contact_id)) if 0 < contact_id <= MAX_BIG_ID else None
+    if link is None:
+        raise NotFound("This contact is not involved in the deal.")
+    session.delete(link)
+    audit_contact_change(session, actor, deal, contact_id, [link.role or "involved", None], ip)
+
+
+def audit_contact_change(
+    session: Session, actor: User, deal: Deal, contact_id: int, change: list[Any], ip: str | None
+) -> None:
+    """Log a change of the deal's contacts on the deal's timeline."""
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="deal",
+        entity_id=deal.id,
+        changes={f"contact {contact_id}": change},
+        ip=ip,
+    )
+    session.flush()
