@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from crm_app import routes
 from crm_app.api import problems
-from crm_app.api.routes import account, auth_cookie, contact, export, me, users
+from crm_app.api.routes import account, auth_cookie, contact, export, lead, lead_form, me, users
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
@@ -33,6 +33,8 @@ def create_app() -> FastAPI:
     v1.include_router(users.router)
     v1.include_router(contact.router)
     v1.include_router(account.router)
+    v1.include_router(lead.router)
+    v1.include_router(lead_form.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
     app.include_router(export.router)
