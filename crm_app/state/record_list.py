@@ -416,19 +416,20 @@ class RecordListState(AppState, mixin=True):
     # ---- selection ------------------------------------------------------------------------
 
     @rx.event
-    def toggle_row(self, row_id: str, checked: bool):
-        """Select or unselect one row of the page."""
+    def flip_row(self, row_id: str):
+        """Select a row of the page, or unselect it when it was selected."""
         row_id = str(row_id)
         if not any(r["id"] == row_id for r in self.rows):
             return
         rest = [s for s in self.selected if s != row_id]
-        self.selected = [*rest, row_id] if checked else rest
+        self.selected = rest if row_id in self.selected else [*rest, row_id]
         self.all_matching = False
 
     @rx.event
-    def toggle_page(self, checked: bool):
-        """Select or unselect every row of the page."""
-        self.selected = [r["id"] for r in self.rows] if checked else []
+    def flip_page(self):
+        """Select every row of the page, or none when all were selected."""
+        every = [r["id"] for r in self.rows]
+        self.selected = [] if self.rows and set(self.selected) >= set(every) else every
         self.all_matching = False
 
     @rx.event
