@@ -12,7 +12,18 @@ from fastapi.staticfiles import StaticFiles
 
 from crm_app import routes
 from crm_app.api import problems
-from crm_app.api.routes import account, auth_cookie, contact, export, lead, lead_form, me, users
+from crm_app.api.routes import (
+    account,
+    auth_cookie,
+    contact,
+    deal,
+    export,
+    lead,
+    lead_form,
+    me,
+    pipeline,
+    users,
+)
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
@@ -33,6 +44,8 @@ def create_app() -> FastAPI:
     v1.include_router(users.router)
     v1.include_router(contact.router)
     v1.include_router(account.router)
+    v1.include_router(deal.router)
+    v1.include_router(pipeline.router)
     v1.include_router(lead.router)
     v1.include_router(lead_form.router)
     app.include_router(v1)

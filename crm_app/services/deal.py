@@ -372,12 +372,14 @@ def _bounds(
 
 def _between(low: Decimal | None, high: Decimal | None) -> Decimal:
     if low is None and high is None:
-        return STEP
-    if low is None:
-        return high - STEP
-    if high is None:
-        return low + STEP
-    return ((low + high) / 2).quantize(POSITION_PLACES, rounding=ROUND_HALF_UP)
+        middle = STEP
+    elif low is None:
+        middle = high - STEP
+    elif high is None:
+        middle = low + STEP
+    else:
+        middle = (low + high) / 2
+    return middle.quantize(POSITION_PLACES, rounding=ROUND_HALF_UP)
 
 
 def renumber_column(session: Session, stage_id: int) -> None:
@@ -545,6 +547,9 @@ def move_deal(
     an open stage reopens it (closing dates and lost reason cleared)."""
     if before_id is not None and after_id is not None:
         raise ValidationFailed.for_field("before_id", "Give before_id or after_id, not both.")
+    for name, value in (("before_id", before_id), ("after_id", after_id)):
+        if value is not None and not 0 < value <= MAX_ID:
+            raise ValidationFailed.for_field(name, "Pick another deal of the target stage.")
     _lock_target_column(session, deal_id, stage_id)
     deal = crud.for_change(session, actor, Deal, deal_id, resource=RESOURCE, label=LABEL)
     crud.check_version(deal, version)
@@ -873,11 +878,14 @@ def column_page(
     where = conditions(session, actor, listq or ListQuery())
     position, last_id = decode_cursor(cursor, 2)
     try:
-        after = tuple_(Deal.position, Deal.id) > tuple_(
-            literal(Decimal(str(position)), Deal.position.type), literal(int(last_id))
-        )
+        position, last_id = Decimal(str(position)), int(last_id)
+        if not position.is_finite() or not 0 < last_id <= MAX_ID:
+            raise ValueError(position)
     except (InvalidOperation, TypeError, ValueError):
         raise ValidationFailed.for_field("cursor", "This cursor is invalid or expired.") from None
+    after = tuple_(Deal.position, Deal.id) > tuple_(
+        literal(position, Deal.position.type), literal(last_id)
+    )
     limit = max(1, min(int(limit), 200))
     rows = session.execute(_card_query(Stage.id == stage_id, where, limit + 1, after)).all()
     return _pages(rows, limit).get(stage_id, CardPage([], None))
