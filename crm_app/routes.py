@@ -14,7 +14,12 @@ CONTACT_NEW = "/contacts/new"
 ACCOUNTS = "/accounts"
 ACCOUNT_NEW = "/accounts/new"
 LEADS = "/leads"
-DEALS = "/deals"
+LEAD_NEW = "/leads/new"
+DEALS = "/deals"  # the board of a pipeline
+DEAL_LIST = "/deals/list"
+DEAL_NEW = "/deals/new"
+FORECAST = "/deals/forecast"
+PUBLIC_FORM = "/f/[key]"  # web-to-lead: anyone with the link, no sign-in
 ACTIVITIES = "/activities"
 REPORTS = "/reports"
 SETTINGS = "/settings"
@@ -26,6 +31,9 @@ SETTINGS_CUSTOM_FIELDS = "/settings/custom-fields"
 SETTINGS_AUDIT = "/settings/audit-log"
 SETTINGS_IMPORT = "/settings/import"
 SETTINGS_TRASH = "/settings/trash"
+SETTINGS_PIPELINES = "/settings/pipelines"  # and lost reasons
+SETTINGS_LEADS = "/settings/leads"  # sources, scoring rules, assignment team
+SETTINGS_FORMS = "/settings/forms"  # web-to-lead forms
 CONTACTS_MERGE = "/contacts/merge"
 ACCOUNTS_MERGE = "/accounts/merge"
 
@@ -87,6 +95,16 @@ def lead_detail(lead_id: int) -> str:
 def deal_detail(deal_id: int) -> str:
     """A deal's page."""
     return f"{DEALS}/{deal_id}"
+
+
+def board(pipeline_id: int | None = None) -> str:
+    """The deals board, of a given pipeline or the default one."""
+    return f"{DEALS}?pipeline={int(pipeline_id)}" if pipeline_id else DEALS
+
+
+def public_form(key: str) -> str:
+    """The public page of a web-to-lead form."""
+    return f"/f/{quote(key)}"
 
 
 def merge(entity: str, survivor_id: int, other_id: int) -> str:

@@ -16,6 +16,8 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Home", routes.DASHBOARD, "house"),
     ("Contacts", routes.CONTACTS, "users"),
     ("Companies", routes.ACCOUNTS, "building-2"),
+    ("Leads", routes.LEADS, "user-plus"),
+    ("Deals", routes.DEALS, "kanban"),
     ("Settings", routes.SETTINGS, "settings"),
 ]
 
