@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm_app.api.schemas import MAX_INT_ID
-from crm_app.services.lead import OPEN_STATUSES
+from crm_app.services.lead import SETTABLE_STATUSES
 
 MAX_BIG_ID = 2**63 - 1  # contacts.id is a BIGINT
 
@@ -31,7 +31,7 @@ class LeadInput(BaseModel):
     source: str | None = Field(None, description="The name of an active lead source.")
     status: str | None = Field(
         None,
-        json_schema_extra={"enum": OPEN_STATUSES},
+        json_schema_extra={"enum": SETTABLE_STATUSES},
         description=(
             "new -> contacted -> qualified | unqualified; qualified and unqualified may swap or"
             " go back to contacted. `converted` is reached only by `POST .../convert`."

@@ -56,7 +56,7 @@ EDITABLE = (
     "custom",
 )
 STATUSES = [s.value for s in LeadStatus]
-OPEN_STATUSES = [s for s in STATUSES if s != LeadStatus.converted]
+SETTABLE_STATUSES = [s for s in STATUSES if s != LeadStatus.converted]
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     LeadStatus.new: (LeadStatus.contacted, LeadStatus.unqualified),
     LeadStatus.contacted: (LeadStatus.qualified, LeadStatus.unqualified),
@@ -109,7 +109,7 @@ def _status(value: Any, current: Lead | None) -> str:
     if value == LeadStatus.converted:
         raise ValueError("A lead becomes converted by converting it.")
     if value not in STATUSES:
-        raise ValueError(f"Pick one of: {', '.join(OPEN_STATUSES)}.")
+        raise ValueError(f"Pick one of: {', '.join(SETTABLE_STATUSES)}.")
     return str(value)
 
 
@@ -246,7 +246,8 @@ def insert_lead(
     actor_label: str | None = None,
 ) -> Lead:
     """Insert a lead from already cleaned values: round-robin owner when it has none, audit,
-    score. `actor` None is a public web form (`actor_label` names it in the audit log)."""
+    score. No permission check of its own: `create_lead` checked the actor's, and a public web
+    form (`actor` None, `actor_label` naming it in the audit log) has none to check."""
     assignee = None
     if values.get("owner_id") is None:
         assignee = lead_assignment.next_assignee(session, team_id=team_id)

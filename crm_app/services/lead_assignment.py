@@ -110,6 +110,8 @@ def team_reps(session: Session, team_id: int) -> list[User]:
 def next_assignee(session: Session, *, team_id: int | None = None) -> User | None:
     """Whose turn it is for the next lead (of `team_id`, else of the configured team), and
     record the turn; None when there is no team or it has no active rep."""
+    if team_id is None and _value(session.get(AppSetting, SETTING_KEY))["team_id"] is None:
+        return None  # no rotation configured: nothing to lock
     setting = _locked_setting(session)
     value = _value(setting)
     team = team_id or value["team_id"]
