@@ -241,3 +241,17 @@ def test_a_deleted_rule_is_gone(db, people):
     assert scoring.list_rules(db, actor=people.alice) == []
     with pytest.raises(NotFound):
         scoring.update_rule(db, actor=people.alice, rule_id=rule.id, data={"points": 1})
+
+
+def test_the_rescoring_jobs_are_registered_with_the_worker():
+    import procrastinate
+    from procrastinate.testing import InMemoryConnector
+
+    from crm_app.jobs import tasks
+
+    app = procrastinate.App(connector=InMemoryConnector())
+    tasks.register(app)
+    assert {tasks.RESCORE_LEADS, tasks.RESCORE_LEADS_DAILY, tasks.PURGE_FORM_SUBMISSIONS} <= set(
+        app.tasks
+    )
+    assert app.tasks[tasks.RESCORE_LEADS].queue == tasks.LEADS_QUEUE
