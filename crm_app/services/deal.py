@@ -382,7 +382,7 @@ def _between(low: Decimal | None, high: Decimal | None) -> Decimal:
     return middle.quantize(POSITION_PLACES, rounding=ROUND_HALF_UP)
 
 
-def renumber_column(session: Session, stage_id: int) -> None:
+def _renumber_column(session: Session, stage_id: int) -> None:
     """Positions 1, 2, 3... for the live cards of a column in their order, in one statement.
     Versions and update times stay: nobody's edit of these deals should become stale."""
     ranked = (
@@ -423,7 +423,7 @@ def _slot_position(session: Session, deal: Deal | None, stage_id: int, slot: Slo
         return _between(last, None)
     low, high = _bounds(session, stage_id, own_id, slot)
     if low is not None and high is not None and high - low < GAP:
-        renumber_column(session, stage_id)
+        _renumber_column(session, stage_id)
         low, high = _bounds(session, stage_id, own_id, slot)
     return _between(low, high)
 
@@ -454,17 +454,26 @@ def _record_move(session: Session, actor: User, deal: Deal, from_stage_id: int |
     )
 
 
-def _lock_target_column(session: Session, deal_id: int, stage_id: Any) -> None:
-    """Take the target column's lock before the deal's row lock (see the module docstring);
-    the stage is re-checked and re-locked once validated."""
+def _lock_target_column(session: Session, deal_id: int, data: dict[str, Any]) -> None:
+    """Take the lock of the column the deal is going to before its row lock (see the module
+    docstring), so two moves never wait on each other. It is taken again, for free, once the
+    input is validated; a wrong guess here only comes from input that is then refused."""
     try:
-        target = _id(stage_id, "a stage") if stage_id is not None else None
-    except ValueError:
+        if data.get("stage_id") is not None:
+            target = _id(data["stage_id"], "a stage")
+        else:
+            current = session.execute(
+                select(Deal.pipeline_id, Deal.stage_id).where(Deal.id == _id(deal_id, "a deal"))
+            ).first()
+            if current is None:
+                return
+            target = current.stage_id
+            pipeline_id = data.get("pipeline_id")
+            if pipeline_id is not None and _id(pipeline_id, "a pipeline") != current.pipeline_id:
+                target = pipeline.first_open_stage(session, int(pipeline_id)).id
+    except (ValueError, ValidationFailed):
         return
-    if target is None:
-        target = session.execute(select(Deal.stage_id).where(Deal.id == deal_id)).scalar()
-    if target is not None:
-        _lock_column(session, target)
+    _lock_column(session, target)
 
 
 # --- one deal ----------------------------------------------------------------------------------
@@ -521,8 +530,8 @@ def update_deal(
 ) -> Deal:
     """Change some fields; `stage_id`, `pipeline_id`, `position` and `lost_reason` move the
     deal by the rules of `move_deal`. `version` guards against overwriting someone's edit."""
-    if any(k in data for k in ("stage_id", "pipeline_id", "position")):
-        _lock_target_column(session, deal_id, data.get("stage_id"))
+    if any(k in data for k in (*PLACEMENT, "position")):
+        _lock_target_column(session, deal_id, data)
     deal = crud.for_change(session, actor, Deal, deal_id, resource=RESOURCE, label=LABEL)
     crud.check_version(deal, version)
     values = clean(session, actor, data, partial=True)
@@ -550,7 +559,7 @@ def move_deal(
     for name, value in (("before_id", before_id), ("after_id", after_id)):
         if value is not None and not 0 < value <= MAX_ID:
             raise ValidationFailed.for_field(name, "Pick another deal of the target stage.")
-    _lock_target_column(session, deal_id, stage_id)
+    _lock_target_column(session, deal_id, {"stage_id": stage_id})
     deal = crud.for_change(session, actor, Deal, deal_id, resource=RESOURCE, label=LABEL)
     crud.check_version(deal, version)
     data: dict[str, Any] = {"stage_id": stage_id}
@@ -889,6 +898,28 @@ def column_page(
     limit = max(1, min(int(limit), 200))
     rows = session.execute(_card_query(Stage.id == stage_id, where, limit + 1, after)).all()
     return _pages(rows, limit).get(stage_id, CardPage([], None))
+
+
+def board_stamp(session: Session, *, actor: User, pipeline_id: int) -> str:
+    """A value that changes whenever what a pipeline's board shows may have: a deal of it is
+    added, edited, moved, trashed or restored, a deal moves out of it, or its stages change.
+    Boards poll it every few seconds and read themselves again when it differs."""
+    require(session, actor, RESOURCE, "read")
+    in_pipeline = Deal.pipeline_id == pipeline_id
+    stage_ids = select(Stage.id).where(Stage.pipeline_id == pipeline_id)
+    row = session.execute(
+        select(
+            select(func.count()).where(in_pipeline).scalar_subquery(),
+            select(func.max(Deal.updated_at)).where(in_pipeline).scalar_subquery(),
+            select(func.max(DealStageChange.id))
+            .where(DealStageChange.from_stage_id.in_(stage_ids))
+            .scalar_subquery(),
+            select(func.max(Stage.updated_at))
+            .where(Stage.pipeline_id == pipeline_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return "|".join(str(value) for value in row)
 
 
 # --- stage history -----------------------------------------------------------------------------

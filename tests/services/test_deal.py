@@ -750,3 +750,22 @@ def test_only_live_contacts_can_be_involved(db, people, stages):
             db, actor=people.bob, deal_id=deal.id, contact_id=10**12, role="x" * 101
         )
     assert {e.field for e in caught.value.errors} == {"contact_id", "role"}
+
+
+def test_the_board_stamp_changes_when_what_the_board_shows_may_have(db, people, stages):
+    sales = stages["Won"].pipeline_id
+    other = make_second_pipeline(db)
+    stamp = lambda: deals.board_stamp(db, actor=people.vic, pipeline_id=sales)  # noqa: E731
+    before = stamp()
+    assert stamp() == before
+    deal = new(db, people.bob)
+    seen = {before, stamp()}
+    move(db, people.bob, deal, stages["Discovery"])
+    seen.add(stamp())
+    deals.update_deal(db, actor=people.bob, deal_id=deal.id, data={"stage_id": other.stages[1].id})
+    seen.add(stamp())
+    elsewhere = deals.board_stamp(db, actor=people.vic, pipeline_id=other.pipeline.id)
+    new(db, people.bob, stage_id=other.stages[2].id)
+    assert stamp() in seen  # a deal added to another pipeline changes nothing here
+    assert deals.board_stamp(db, actor=people.vic, pipeline_id=other.pipeline.id) != elsewhere
+    assert len(seen) == 4
