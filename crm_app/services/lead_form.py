@@ -81,11 +81,6 @@ class PublicForm:
     fields: list[FormField]
 
 
-def form_path(key: str) -> str:
-    """The public page of a form."""
-    return f"/f/{key}"
-
-
 def new_key() -> str:
     """A random, unguessable form key (128 bits, URL-safe)."""
     return secrets.token_urlsafe(16)
