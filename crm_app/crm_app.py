@@ -10,6 +10,7 @@ from crm_app.pages import (  # noqa: F401  (pages register themselves)
     auth,
     contact,
     contacts,
+    deal_board,
     home,
     imports,
     merge,
