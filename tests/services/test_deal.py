@@ -13,6 +13,9 @@ from sqlmodel import select
 from crm_app.models import AppSetting, Deal, DealStageChange, LostReason
 from crm_app.services import account as accounts
 from crm_app.services import deal as deals
+from crm_app.services import deal_board as boards
+from crm_app.services import deal_contact, deal_list
+from crm_app.services import deal_report as reports
 from crm_app.services.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from crm_app.services.listing import ListQuery
 from tests.factories import (
@@ -38,7 +41,7 @@ def stages(db, people):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """A settable "now" for the deal service."""
+    """A settable "now" for the deal services."""
 
     class Clock:
         now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -47,7 +50,8 @@ def clock(monkeypatch):
             self.now += timedelta(**delta)
 
     clock = Clock()
-    monkeypatch.setattr(deals, "utcnow", lambda: clock.now)
+    for module in (deals, boards, reports):
+        monkeypatch.setattr(module, "utcnow", lambda: clock.now)
     return clock
 
 
@@ -217,7 +221,7 @@ def test_trashed_deal_is_hidden_and_restorable_in_its_place(db, people, stages):
     deals.delete_deal(db, actor=people.bob, deal_id=deal.id)
     with pytest.raises(NotFound):
         deals.get_deal(db, actor=people.bob, deal_id=deal.id)
-    assert deals.count_deals(db, actor=people.alice, listq=ListQuery(q="gone")) == 0
+    assert deal_list.count_deals(db, actor=people.alice, listq=ListQuery(q="gone")) == 0
     with pytest.raises(Forbidden):
         deals.restore_deal(db, actor=people.dave, deal_id=deal.id)
     deals.restore_deal(db, actor=people.bob, deal_id=deal.id)
@@ -436,11 +440,13 @@ def test_list_filters_in_sql(db, people, stages):
     c = new(db, people.bob, amount="500", primary_contact_id=ann.id)
     move(db, people.bob, c, stages["Won"])
     d = new(db, people.bob)
-    deals.add_deal_contact(db, actor=people.bob, deal_id=d.id, contact_id=ann.id, role="Buyer")
+    deal_contact.add_deal_contact(
+        db, actor=people.bob, deal_id=d.id, contact_id=ann.id, role="Buyer"
+    )
 
     def ids(**filters) -> set[int]:
         listq = ListQuery(filters={k: str(v) for k, v in filters.items()})
-        return {r.deal.id for r in deals.list_deals(db, actor=people.vic, listq=listq).rows}
+        return {r.deal.id for r in deal_list.list_deals(db, actor=people.vic, listq=listq).rows}
 
     assert ids(status="open") == {a.id, b.id, d.id} and ids(status="won") == {c.id}
     assert ids(stage_id=stages["Won"].id) == {c.id}
@@ -458,7 +464,7 @@ def test_list_searches_names_by_prefix_and_shows_related_names(db, people, stage
     acme = make_account(db, owner=people.bob, name="Acme")
     deal = new(db, people.bob, name="Renewal widgets", account_id=acme.id, amount="200")
     new(db, people.bob, name="Gadgets")
-    rows = deals.list_deals(db, actor=people.vic, listq=ListQuery(q="wid")).rows
+    rows = deal_list.list_deals(db, actor=people.vic, listq=ListQuery(q="wid")).rows
     assert [r.deal.id for r in rows] == [deal.id]
     row = rows[0]
     assert (row.company, row.owner, row.stage, row.stage_kind) == (
@@ -487,11 +493,11 @@ def test_paging_by_cursor_visits_every_deal_once_in_order(db, people, stages, so
         if i % 4 == 0:
             move(db, people.alice, deal, stages["Proposal"])
         made.add(deal.id)
-    full = deals.list_deals(db, actor=people.alice, listq=ListQuery(sort=sort, limit=200))
+    full = deal_list.list_deals(db, actor=people.alice, listq=ListQuery(sort=sort, limit=200))
     expected = [r.deal.id for r in full.rows]
     seen, cursor = [], None
     while True:
-        page = deals.list_deals(
+        page = deal_list.list_deals(
             db, actor=people.alice, listq=ListQuery(sort=sort, limit=2, cursor=cursor)
         )
         seen += [r.deal.id for r in page.rows]
@@ -506,7 +512,8 @@ def test_sort_by_amount_and_weighted_amount(db, people, stages):
     big = new(db, people.bob, amount="1000")  # 10 % in Qualification: 100
     none = new(db, people.bob)
     ids = lambda sort: [  # noqa: E731
-        r.deal.id for r in deals.list_deals(db, actor=people.bob, listq=ListQuery(sort=sort)).rows
+        r.deal.id
+        for r in deal_list.list_deals(db, actor=people.bob, listq=ListQuery(sort=sort)).rows
     ]
     assert ids("amount") == [small.id, big.id, none.id]
     assert ids("-weighted") == [none.id, big.id, small.id]  # NULL sorts as the largest
@@ -520,11 +527,11 @@ def test_totals_count_sum_and_weigh_every_matching_deal_by_currency(db, people, 
     new(db, people.bob)  # no amount: counted, adds nothing
     w = new(db, people.dave, amount="70")
     move(db, people.dave, w, stages["Won"])  # 100 %
-    totals = deals.deal_totals(db, actor=people.vic, listq=ListQuery())
+    totals = deal_list.deal_totals(db, actor=people.vic, listq=ListQuery())
     assert totals.count == 5
     assert totals.amount == {"USD": Decimal("3070.00"), "EUR": Decimal("300.00")}
     assert totals.weighted == {"USD": Decimal("970.00"), "EUR": Decimal("150.00")}
-    mine = deals.deal_totals(db, actor=people.vic, listq=ListQuery(filters={"status": "won"}))
+    mine = deal_list.deal_totals(db, actor=people.vic, listq=ListQuery(filters={"status": "won"}))
     assert (mine.count, mine.amount, mine.weighted) == (
         1,
         {"USD": Decimal("70.00")},
@@ -535,7 +542,7 @@ def test_totals_count_sum_and_weigh_every_matching_deal_by_currency(db, people, 
 def test_weighted_sums_are_rounded_once_not_per_deal(db, people, stages):
     for _ in range(2):
         new(db, people.bob, amount="0.02", probability=25)  # 0.005 each
-    assert deals.deal_totals(db, actor=people.bob, listq=ListQuery()).weighted == {
+    assert deal_list.deal_totals(db, actor=people.bob, listq=ListQuery()).weighted == {
         "USD": Decimal("0.01")
     }
 
@@ -556,7 +563,7 @@ def test_board_columns_have_counts_amounts_and_weighted_amounts(db, people, stag
     move(db, people.bob, won, stages["Won"])
     move(db, people.bob, lost, stages["Lost"], lost_reason="Price")
 
-    result = deals.board(db, actor=people.vic, pipeline_id=stages["Won"].pipeline_id)
+    result = boards.board(db, actor=people.vic, pipeline_id=stages["Won"].pipeline_id)
     by_name = {col.stage.name: col for col in result.columns}
     assert list(by_name) == ["Qualification", "Discovery", "Proposal", "Negotiation"]
     q, di, p, n = by_name.values()
@@ -593,7 +600,7 @@ def test_cards_show_days_in_stage_and_rot_past_the_stage_limit(db, people, stage
     )
     idle.stage_entered_at = idle.stage_entered_at - timedelta(days=14, hours=1)
     db.flush()  # Qualification rots after 14 days
-    cards = deals.board(db, actor=people.bob, pipeline_id=fresh.pipeline_id).columns[0].cards
+    cards = boards.board(db, actor=people.bob, pipeline_id=fresh.pipeline_id).columns[0].cards
     by_id = {card.id: card for card in cards}
     assert (by_id[fresh.id].days_in_stage, by_id[fresh.id].rotting) == (0, False)
     assert (by_id[idle.id].days_in_stage, by_id[idle.id].rotting) == (14, True)
@@ -605,19 +612,19 @@ def test_cards_show_days_in_stage_and_rot_past_the_stage_limit(db, people, stage
 
 def test_columns_show_their_first_cards_and_load_more_by_cursor(db, people, stages):
     made = [new(db, people.bob).id for _ in range(7)]
-    first = deals.board(db, actor=people.bob, pipeline_id=stages["Won"].pipeline_id, per_column=3)
+    first = boards.board(db, actor=people.bob, pipeline_id=stages["Won"].pipeline_id, per_column=3)
     column_ = first.columns[0]
     assert [c.id for c in column_.cards] == made[:3] and column_.totals.count == 7
     seen, cursor = [c.id for c in column_.cards], column_.next_cursor
     while cursor:
-        page = deals.column_page(
+        page = boards.column_page(
             db, actor=people.bob, stage_id=column_.stage.id, cursor=cursor, limit=3
         )
         seen += [c.id for c in page.cards]
         cursor = page.next_cursor
     assert seen == made
     with pytest.raises(ValidationFailed):
-        deals.column_page(db, actor=people.bob, stage_id=column_.stage.id, cursor="nonsense")
+        boards.column_page(db, actor=people.bob, stage_id=column_.stage.id, cursor="nonsense")
 
 
 def test_board_filters_narrow_cards_and_totals(db, people, stages):
@@ -627,7 +634,7 @@ def test_board_filters_narrow_cards_and_totals(db, people, stages):
     listq = ListQuery(
         filters={"owner_id": "me", "amount_min": "500", "expected_close_from": "2027-02-01"}
     )
-    column_ = deals.board(db, actor=people.bob, pipeline_id=mine.pipeline_id, listq=listq).columns[
+    column_ = boards.board(db, actor=people.bob, pipeline_id=mine.pipeline_id, listq=listq).columns[
         0
     ]
     assert [c.id for c in column_.cards] == [mine.id]
@@ -636,12 +643,12 @@ def test_board_filters_narrow_cards_and_totals(db, people, stages):
 
 def test_a_board_needs_a_live_pipeline_and_deal_read_permission(db, people, stages):
     with pytest.raises(NotFound):
-        deals.board(db, actor=people.bob, pipeline_id=10**9)
+        boards.board(db, actor=people.bob, pipeline_id=10**9)
     from crm_app.services.permission import set_scope
 
     set_scope(db, actor=people.alice, role="viewer", resource="deal", action="read", scope="none")
     with pytest.raises(Forbidden):
-        deals.board(db, actor=people.vic, pipeline_id=stages["Won"].pipeline_id)
+        boards.board(db, actor=people.vic, pipeline_id=stages["Won"].pipeline_id)
 
 
 # --- stage history -----------------------------------------------------------------------------
@@ -657,7 +664,7 @@ def test_stage_history_lists_each_stage_with_the_time_spent_in_it(db, people, st
     clock.advance(hours=1)
     move(db, people.bob, deal, stages["Won"])
     clock.advance(days=10)
-    visits = deals.stage_history(db, actor=people.vic, deal_id=deal.id)
+    visits = reports.stage_history(db, actor=people.vic, deal_id=deal.id)
     assert [(v.stage, v.duration) for v in visits] == [
         ("Qualification", timedelta(days=2)),
         ("Discovery", timedelta(days=3, hours=6)),
@@ -677,7 +684,7 @@ def test_history_of_a_deal_made_without_its_first_move_starts_at_its_creation(
     deal.created_at = clock.now - timedelta(days=4)
     db.flush()
     move(db, people.bob, deal, stages["Discovery"])
-    visits = deals.stage_history(db, actor=people.bob, deal_id=deal.id)
+    visits = reports.stage_history(db, actor=people.bob, deal_id=deal.id)
     assert [(v.stage, v.duration) for v in visits] == [
         ("Qualification", timedelta(days=4)),
         ("Discovery", timedelta(0)),
@@ -703,7 +710,7 @@ def test_forecast_weighs_open_deals_by_close_month_per_owner_and_in_total(db, pe
     deal(people.bob, "9999", "2027-01-20", "Won")  # closed: left out
     deal(people.carol, "9999", "2027-01-20", "Lost")  # closed: left out
 
-    result = deals.forecast(db, actor=people.vic)
+    result = reports.forecast(db, actor=people.vic)
     jan, feb = date(2027, 1, 1), date(2027, 2, 1)
     usd = lambda amount: {"USD": Decimal(amount)}  # noqa: E731
     assert result.months == [jan, feb, None]
@@ -714,7 +721,7 @@ def test_forecast_weighs_open_deals_by_close_month_per_owner_and_in_total(db, pe
     assert carol.total == usd("3050.00")
     assert result.total.months == {jan: usd("600.00"), feb: usd("3500.00"), None: usd("50.00")}
     assert result.total.total == usd("4150.00")
-    only_bob = deals.forecast(
+    only_bob = reports.forecast(
         db, actor=people.vic, listq=ListQuery(filters={"owner_id": str(people.bob.id)})
     )
     assert [line.owner for line in only_bob.owners] == ["Bob Rep"]
@@ -727,26 +734,28 @@ def test_forecast_weighs_open_deals_by_close_month_per_owner_and_in_total(db, pe
 def test_contacts_are_involved_with_a_role_changed_and_removed(db, people, stages):
     deal = new(db, people.bob)
     ann = make_contact(db, owner=people.dave, first_name="Ann", last_name="Lee", title="CFO")
-    deals.add_deal_contact(db, actor=people.bob, deal_id=deal.id, contact_id=ann.id, role="Buyer")
-    deals.add_deal_contact(
+    deal_contact.add_deal_contact(
+        db, actor=people.bob, deal_id=deal.id, contact_id=ann.id, role="Buyer"
+    )
+    deal_contact.add_deal_contact(
         db, actor=people.bob, deal_id=deal.id, contact_id=ann.id, role="Decision maker"
     )
-    involved = deals.list_deal_contacts(db, actor=people.vic, deal_id=deal.id)
+    involved = deal_contact.list_deal_contacts(db, actor=people.vic, deal_id=deal.id)
     assert [(c.contact_id, c.name, c.title, c.role) for c in involved] == [
         (ann.id, "Ann Lee", "CFO", "Decision maker")
     ]
     with pytest.raises(Forbidden):
-        deals.remove_deal_contact(db, actor=people.dave, deal_id=deal.id, contact_id=ann.id)
-    deals.remove_deal_contact(db, actor=people.bob, deal_id=deal.id, contact_id=ann.id)
-    assert deals.list_deal_contacts(db, actor=people.bob, deal_id=deal.id) == []
+        deal_contact.remove_deal_contact(db, actor=people.dave, deal_id=deal.id, contact_id=ann.id)
+    deal_contact.remove_deal_contact(db, actor=people.bob, deal_id=deal.id, contact_id=ann.id)
+    assert deal_contact.list_deal_contacts(db, actor=people.bob, deal_id=deal.id) == []
     with pytest.raises(NotFound):
-        deals.remove_deal_contact(db, actor=people.bob, deal_id=deal.id, contact_id=ann.id)
+        deal_contact.remove_deal_contact(db, actor=people.bob, deal_id=deal.id, contact_id=ann.id)
 
 
 def test_only_live_contacts_can_be_involved(db, people, stages):
     deal = new(db, people.bob)
     with pytest.raises(ValidationFailed) as caught:
-        deals.add_deal_contact(
+        deal_contact.add_deal_contact(
             db, actor=people.bob, deal_id=deal.id, contact_id=10**12, role="x" * 101
         )
     assert {e.field for e in caught.value.errors} == {"contact_id", "role"}
@@ -755,7 +764,7 @@ def test_only_live_contacts_can_be_involved(db, people, stages):
 def test_the_board_stamp_changes_when_what_the_board_shows_may_have(db, people, stages):
     sales = stages["Won"].pipeline_id
     other = make_second_pipeline(db)
-    stamp = lambda: deals.board_stamp(db, actor=people.vic, pipeline_id=sales)  # noqa: E731
+    stamp = lambda: boards.board_stamp(db, actor=people.vic, pipeline_id=sales)  # noqa: E731
     before = stamp()
     assert stamp() == before
     deal = new(db, people.bob)
@@ -764,8 +773,8 @@ def test_the_board_stamp_changes_when_what_the_board_shows_may_have(db, people, 
     seen.add(stamp())
     deals.update_deal(db, actor=people.bob, deal_id=deal.id, data={"stage_id": other.stages[1].id})
     seen.add(stamp())
-    elsewhere = deals.board_stamp(db, actor=people.vic, pipeline_id=other.pipeline.id)
+    elsewhere = boards.board_stamp(db, actor=people.vic, pipeline_id=other.pipeline.id)
     new(db, people.bob, stage_id=other.stages[2].id)
     assert stamp() in seen  # a deal added to another pipeline changes nothing here
-    assert deals.board_stamp(db, actor=people.vic, pipeline_id=other.pipeline.id) != elsewhere
+    assert boards.board_stamp(db, actor=people.vic, pipeline_id=other.pipeline.id) != elsewhere
     assert len(seen) == 4

@@ -8,6 +8,8 @@ from sqlmodel import select
 
 from crm_app.models import Deal, DealStageChange, Pipeline
 from crm_app.services import deal as deals
+from crm_app.services import deal_board as boards
+from crm_app.services import deal_report as reports
 from crm_app.services import lost_reason as reasons
 from crm_app.services import pipeline as pipelines
 from crm_app.services.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
@@ -381,13 +383,13 @@ def test_a_stage_with_deals_is_deleted_only_after_they_move_to_a_stage_of_its_ki
     assert "Discovery" not in names(
         pipelines.get_pipeline(db, actor=people.bob, pipeline_id=here.pipeline_id).stages
     )
-    history = deals.stage_history(db, actor=people.bob, deal_id=first.id)
+    history = reports.stage_history(db, actor=people.bob, deal_id=first.id)
     assert [v.stage for v in history] == ["Discovery", "Proposal"]
 
 
 def test_an_empty_stage_is_deleted_directly(db, people, stages):
     pipelines.delete_stage(db, actor=people.alice, stage_id=stages["Negotiation"].id)
-    board = deals.board(db, actor=people.bob, pipeline_id=stages["Won"].pipeline_id)
+    board = boards.board(db, actor=people.bob, pipeline_id=stages["Won"].pipeline_id)
     assert [c.stage.name for c in board.columns] == ["Qualification", "Discovery", "Proposal"]
 
 

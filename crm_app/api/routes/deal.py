@@ -25,6 +25,7 @@ from crm_app.api.schemas import (
 )
 from crm_app.models import Deal, DealPublic
 from crm_app.services import deal as deals
+from crm_app.services import deal_list
 from crm_app.services.listing import ListQuery
 
 router = APIRouter(prefix="/deals", tags=["deals"], responses=PROBLEMS)
@@ -66,7 +67,7 @@ def list_deals(
     expected_close_date, owner, closed_at, created_at, updated_at. `q` searches deal names.
     Custom fields filter as `custom.<key>=value` or `custom.<key>__<op>=value`.
     """
-    page = deals.list_deals(session, actor=actor, listq=listq)
+    page = deal_list.list_deals(session, actor=actor, listq=listq)
     data = [DealPublic.model_validate(row.deal) for row in page.rows]
     return DealList(data=data, next_cursor=page.next_cursor)
 
