@@ -23,8 +23,8 @@ from crm_app.state.views import (
     RelatedRow,
     contact_rows,
     owner_view,
+    phone_view,
     select_view,
-    tel_href,
     text_view,
 )
 
@@ -157,7 +157,7 @@ class AccountPageState(RecordTags, RecordPage, AppState):
             text_view("website", "Website", company.website, "url", company.website or ""),
             text_view("industry", "Industry", company.industry),
             select_view("size", "Size", company.size, account.SIZES, blank="Not set"),
-            text_view("phone", "Phone", company.phone, "tel", tel_href(company.phone)),
+            phone_view("phone", "Phone", company.phone),
             text_view("street", "Street", company.street),
             text_view("city", "City", company.city),
             text_view("region", "Region", company.region),

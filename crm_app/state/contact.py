@@ -21,8 +21,8 @@ from crm_app.state.views import (
     FieldView,
     MatchView,
     owner_view,
+    phone_view,
     select_view,
-    tel_href,
     text_view,
 )
 
@@ -130,7 +130,7 @@ class ContactPageState(CompanyPicker, RecordTags, RecordPage, AppState):
             text_view("first_name", "First name", person.first_name),
             text_view("last_name", "Last name", person.last_name),
             text_view("email", "E-mail", person.email, "email", _mailto(person.email)),
-            text_view("phone", "Phone", person.phone, "tel", tel_href(person.phone)),
+            phone_view("phone", "Phone", person.phone),
             text_view("title", "Title", person.title),
             select_view(
                 "lifecycle_stage", "Lifecycle stage", person.lifecycle_stage, contact.STAGES

@@ -11,6 +11,7 @@ from crm_app import routes
 from crm_app.models import User
 from crm_app.services import account as account_service
 from crm_app.services import contact as contact_service
+from crm_app.services import normalize
 from crm_app.services.contact import ContactRow
 from crm_app.services.errors import DomainError, NotFound
 from crm_app.services.listing import ListQuery
@@ -35,7 +36,7 @@ def contact_row(row: ContactRow, tz: str, definitions: list) -> dict[str, str]:
         "href": routes.contact_detail(c.id),
         "name": contact_service.display_name(c),
         "email": c.email or "",
-        "phone": c.phone or "",
+        "phone": normalize.phone_display(c.phone),
         "title": c.title or "",
         "company": row.company or "",
         "owner": row.owner or "",

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.models import CustomFieldDefinition, User
 from crm_app.models.custom_field import FieldType
-from crm_app.services import custom_value, related, timeline
+from crm_app.services import custom_value, normalize, related, timeline
 from crm_app.state.audit import local_time
 
 NONE = "none"  # the "no value" choice: a select item's value cannot be empty
@@ -217,6 +217,13 @@ def select_view(key: str, label: str, value: str | None, choices: list[str], bla
 def tel_href(phone: str | None) -> str:
     """A link that dials the number."""
     return f"tel:{phone}" if phone else ""
+
+
+def phone_view(key: str, label: str, value: str | None) -> FieldView:
+    """A phone: shown as people read it ("+1 415-555-0100"), linked to dial, edited as shown."""
+    shown = normalize.phone_display(value)
+    return FieldView(key=key, label=label, kind="tel", value=shown, display=shown,
+                     href=tel_href(value))  # fmt: skip
 
 
 def money(amount: Any, currency: str) -> str:

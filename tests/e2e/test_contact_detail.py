@@ -42,7 +42,7 @@ def test_rep_creates_a_company_and_a_contact_then_edits_and_tags_them(new_page, 
     ada_url = page.url
     expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
     expect(page.get_by_role("link", name="ada@babbage.example")).to_be_visible()
-    expect(page.get_by_role("link", name="+14155550100")).to_be_visible()
+    expect(page.get_by_role("link", name="+1 415-555-0100")).to_be_visible()
     expect(page.get_by_role("link", name="Babbage Engines")).to_be_visible()
 
     # Edit in place: Enter saves, Escape cancels.

@@ -218,3 +218,12 @@ def test_bad_sort_or_filter_is_a_validation_error(db, people):
             listq=ListQuery(filters={"nope": "1", "created_from": "yesterday"}),
         )
     assert {e.field for e in caught.value.errors} == {"nope", "created_from"}
+
+
+def test_phones_are_stored_in_e164_and_shown_as_people_read_them():
+    from crm_app.services import normalize
+
+    assert normalize.phone("(415) 555-0100") == "+14155550100"
+    assert normalize.phone_display("+14155550100") == "+1 415-555-0100"
+    assert normalize.phone_display("+442071838750") == "+44 20 7183 8750"
+    assert normalize.phone_display(None) == ""
