@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from crm_app.models import SavedView, User
 from crm_app.models.base import utcnow
 from crm_app.services import account as account_service
-from crm_app.services import audit, custom_field
+from crm_app.services import audit, custom_field, deal_list
 from crm_app.services import contact as contact_service
 from crm_app.services.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from crm_app.services.listing import ListQuery, parse_sort
@@ -62,6 +62,25 @@ ACCOUNT_COLUMNS = (
     ListColumn("updated_at", "Updated", "updated_at"),
 )
 
+DEAL_COLUMNS = (
+    ListColumn("name", "Name", "name"),
+    ListColumn("company", "Company", "company"),
+    ListColumn("contact", "Primary contact"),
+    ListColumn("pipeline", "Pipeline"),
+    ListColumn("stage", "Stage", "stage"),
+    ListColumn("status", "Status"),
+    ListColumn("amount", "Amount", "amount"),
+    ListColumn("probability", "Probability", "probability"),
+    ListColumn("weighted", "Weighted", "weighted"),
+    ListColumn("expected_close_date", "Expected close", "expected_close_date"),
+    ListColumn("owner", "Owner", "owner"),
+    ListColumn("lost_reason", "Lost reason"),
+    ListColumn("tags", "Tags"),
+    ListColumn("closed_at", "Closed", "closed_at"),
+    ListColumn("created_at", "Created", "created_at"),
+    ListColumn("updated_at", "Updated", "updated_at"),
+)
+
 
 @dataclass(frozen=True)
 class EntityList:
@@ -85,6 +104,12 @@ ENTITIES: dict[str, EntityList] = {
         ACCOUNT_COLUMNS,
         ("name", "domain", "industry", "city", "owner", "contacts", "updated_at"),
         account_service,
+    ),
+    "deal": EntityList(
+        "deal",
+        DEAL_COLUMNS,
+        ("name", "company", "stage", "amount", "weighted", "expected_close_date", "owner"),
+        deal_list,
     ),
 }
 

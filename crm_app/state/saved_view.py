@@ -13,7 +13,11 @@ from crm_app.services.errors import DomainError, NotFound, Unauthenticated, Vali
 from crm_app.state.base import AppState, error_event
 from crm_app.state.record_list import RecordListState, int_arg
 
-LIST_ROUTES = {"contact": routes.CONTACTS, "account": routes.ACCOUNTS}
+LIST_ROUTES = {
+    "contact": routes.CONTACTS,
+    "account": routes.ACCOUNTS,
+    "deal": routes.DEAL_LIST,
+}
 
 
 def view_href(entity: str, view_id: int) -> str:
@@ -62,6 +66,11 @@ class SavedViewState(AppState):
     def account_views(self) -> list[dict[str, str]]:
         """The saved views of the company list."""
         return [v for v in self.views if v["entity"] == "account"]
+
+    @rx.var
+    def deal_views(self) -> list[dict[str, str]]:
+        """The saved views of the deal list."""
+        return [v for v in self.views if v["entity"] == "deal"]
 
 
 class SavedViewsMixin(RecordListState, mixin=True):

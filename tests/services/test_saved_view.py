@@ -118,7 +118,23 @@ def test_viewer_may_save_a_private_view_of_what_they_can_read(db, people):
 
 def test_a_view_of_an_unknown_list_is_refused(db, people):
     with pytest.raises(ValidationFailed):
-        save(db, people.bob, entity="deal")
+        save(db, people.bob, entity="activity")
+
+
+def test_a_deal_view_keeps_deal_filters_and_refuses_bad_ones(db, people):
+    view = save(
+        db,
+        people.bob,
+        name="Big open deals",
+        entity="deal",
+        filters={"status": "open", "amount_min": "1000", "expected_close_to": "2026-06-30"},
+        sort="-weighted",
+        columns=["name", "stage", "weighted"],
+    )
+    assert view.filters["status"] == "open" and view.sort == "-weighted"
+    with pytest.raises(ValidationFailed) as caught:
+        save(db, people.bob, entity="deal", filters={"status": "maybe", "amount_min": "lots"})
+    assert {e.field for e in caught.value.errors} == {"filters.status", "filters.amount_min"}
 
 
 def test_columns_include_custom_fields(db, people):
