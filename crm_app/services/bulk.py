@@ -18,10 +18,10 @@ from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, array_agg
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from crm_app.models import Account, AuditEvent, Contact, User
+from crm_app.models import Account, AuditEvent, Contact, Deal, User
 from crm_app.services import account as account_service
 from crm_app.services import contact as contact_service
-from crm_app.services import crud, normalize
+from crm_app.services import crud, deal_list, normalize
 from crm_app.services import tag as tag_service
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import ListQuery
@@ -32,6 +32,7 @@ MAX_IDS = 1000
 ENTITIES: dict[str, tuple[Any, Any, int]] = {
     "contact": (Contact, contact_service, 2**63 - 1),  # BIGINT
     "account": (Account, account_service, 2**31 - 1),  # INTEGER
+    "deal": (Deal, deal_list, 2**31 - 1),  # INTEGER
 }
 # The permission each action needs on every row it touches.
 ACTIONS = {

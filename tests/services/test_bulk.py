@@ -160,3 +160,26 @@ def test_an_unknown_filter_in_the_view_is_refused(db, people):
     with pytest.raises(ValidationFailed):
         apply(db, people.alice, "delete", listq=ListQuery(filters={"colour": "red"}))
     assert db.exec(select(Contact).where(Contact.deleted_at.is_not(None))).first() is None
+
+
+def test_deals_of_a_filtered_view_are_tagged_and_trashed_in_bulk(db, people):
+    from crm_app.models import Deal
+    from tests.factories import make_deal
+
+    big = [make_deal(db, owner=people.bob, amount="5000") for _ in range(2)]
+    small = make_deal(db, owner=people.bob, amount="10")
+    carols = make_deal(db, owner=people.carol, amount="9000")
+    view = ListQuery(filters={"amount_min": "1000", "status": "open"})
+    assert (
+        bulk.count_refused(
+            db, actor=people.bob, entity="deal", action="add_tag", ids=None, listq=view
+        )
+        == 1
+    )
+    assert apply(db, people.bob, "add_tag", "Q3", listq=view, entity="deal") == 2
+    assert apply(db, people.bob, "delete", ids=[d.id for d in big], entity="deal") == 2
+    db.expire_all()
+    assert [db.get(Deal, d.id).tags for d in big] == [["Q3"], ["Q3"]]
+    assert all(db.get(Deal, d.id).deleted_at is not None for d in big)
+    assert db.get(Deal, small.id).tags == [] and db.get(Deal, carols.id).tags == []
+    assert len(events_for(db, "deal", [d.id for d in big])) == 4
