@@ -1,5 +1,5 @@
-"""Bulk actions on many contacts or companies at once: assign an owner, add or remove a tag,
-move to the trash.
+"""Bulk actions on many contacts, companies or leads at once: assign an owner, add or remove a
+tag, move to the trash.
 
 The rows are either explicit ids or everything a list's search and filters match. Each
 action is one SQL statement: a CTE picks the target rows the actor may change (locking them),
@@ -18,10 +18,11 @@ from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, array_agg
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from crm_app.models import Account, AuditEvent, Contact, Deal, User
+from crm_app.models import Account, AuditEvent, Contact, Deal, Lead, User
 from crm_app.services import account as account_service
 from crm_app.services import contact as contact_service
 from crm_app.services import crud, deal_list, normalize
+from crm_app.services import lead as lead_service
 from crm_app.services import tag as tag_service
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import ListQuery
@@ -33,6 +34,7 @@ ENTITIES: dict[str, tuple[Any, Any, int]] = {
     "contact": (Contact, contact_service, 2**63 - 1),  # BIGINT
     "account": (Account, account_service, 2**31 - 1),  # INTEGER
     "deal": (Deal, deal_list, 2**31 - 1),  # INTEGER
+    "lead": (Lead, lead_service, 2**31 - 1),  # INTEGER
 }
 # The permission each action needs on every row it touches.
 ACTIONS = {
@@ -45,7 +47,7 @@ ACTIONS = {
 
 def _entity(entity: str) -> tuple[Any, Any]:
     if entity not in ENTITIES:
-        raise ValidationFailed.for_field("entity", "Pick contacts or companies.")
+        raise ValidationFailed.for_field("entity", "Pick contacts, companies or leads.")
     model, service, _largest = ENTITIES[entity]
     return model, service
 

@@ -36,6 +36,7 @@ from crm_app.services import (
     lead_source,
     normalize,
 )
+from crm_app.services import tag as tag_service
 from crm_app.services.errors import DuplicateFound, FieldError, Match, ValidationFailed
 from crm_app.services.listing import ListQuery, Page, SortColumn, count, fetch_page, parse_sort
 from crm_app.services.permission import owner_clause, require
@@ -313,6 +314,36 @@ def update_lead(
         _refuse_duplicates(session, changed_identity, lead.id)
     if crud.apply_changes(session, actor, lead, values, entity="lead", ip=ip):
         lead_scoring.rescore_lead(session, lead.id)
+    return lead
+
+
+def change_tag(
+    session: Session,
+    *,
+    actor: User,
+    lead_id: int,
+    tag: str,
+    add: bool,
+    ip: str | None = None,
+) -> Lead:
+    """Put one tag on a lead (kept once whatever its case; a new name joins the catalog) or
+    take it off, as `tag.add_tag` / `tag.remove_tag` do for contacts and companies."""
+    lead = crud.for_change(session, actor, Lead, lead_id, resource=RESOURCE, label=LABEL)
+    try:
+        name = normalize.tag(str(tag))
+    except ValueError as error:
+        raise ValidationFailed.for_field("tag", str(error)) from None
+    known = tag_service.catalog_name(session, name)
+    name = known or name
+    before = list(lead.tags or [])
+    if add:
+        after = before if any(t.lower() == name.lower() for t in before) else [*before, name]
+    else:
+        after = [t for t in before if t.lower() != name.lower()]
+    if after != before:
+        update_lead(session, actor=actor, lead_id=lead.id, data={"tags": after}, ip=ip)
+    if add and known is None:
+        tag_service.remember(session, actor=actor, names=[name])
     return lead
 
 

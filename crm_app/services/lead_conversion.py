@@ -127,22 +127,36 @@ def _owner_id(session: Session, actor: User, lead: Lead) -> int:
     return owner.id if owner is not None and owner.is_active else actor.id
 
 
+def find_contact(session: Session, lead: Lead) -> Contact | None:
+    """The oldest live contact with the lead's e-mail (any case), if there is one."""
+    if not lead.email:
+        return None
+    return session.execute(
+        select(Contact)
+        .where(func.lower(Contact.email) == lead.email.lower(), Contact.deleted_at.is_(None))
+        .order_by(Contact.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def _contact(
-    session: Session, actor: User, lead: Lead, contact_id: int | None, owner_id: int, ip: str | None
+    session: Session,
+    actor: User,
+    lead: Lead,
+    contact_id: int | None,
+    owner_id: int,
+    ip: str | None,
+    *,
+    new: bool = False,
 ) -> tuple[Contact, bool]:
-    """The explicit contact, else the e-mail's oldest live contact, else a new one."""
+    """The explicit contact, else (unless `new`) the e-mail's oldest live contact, else a new
+    one."""
     if contact_id is not None:
         with _named("contact_id", "Pick an existing contact."):
             return contacts.get_contact(session, actor=actor, contact_id=contact_id), False
-    if lead.email:
-        match = session.execute(
-            select(Contact)
-            .where(func.lower(Contact.email) == lead.email.lower(), Contact.deleted_at.is_(None))
-            .order_by(Contact.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if match is not None:
-            return contacts.get_contact(session, actor=actor, contact_id=match.id), False
+    match = None if new else find_contact(session, lead)
+    if match is not None:
+        return contacts.get_contact(session, actor=actor, contact_id=match.id), False
     data = {
         "first_name": lead.first_name,
         "last_name": lead.last_name,
@@ -192,13 +206,19 @@ def _account(
     account_id: int | None,
     owner_id: int,
     ip: str | None,
+    *,
+    new: bool = False,
 ) -> tuple[Account | None, bool]:
-    """The explicit company, else a match, else a new one named by the lead, else the
-    contact's."""
+    """The explicit company, else (unless `new`) a match, else a new one named by the lead,
+    else the contact's."""
     if account_id is not None:
         with _named("account_id", "Pick an existing company."):
             return accounts.get_account(session, actor=actor, account_id=account_id), False
-    found = find_company(session, lead)
+    if new and not lead.company_name:
+        raise ValidationFailed.for_field(
+            "account_id", "The lead has no company name to create a company from."
+        )
+    found = None if new else find_company(session, lead)
     if found is not None:
         return accounts.get_account(session, actor=actor, account_id=found.id), False
     if lead.company_name:
@@ -207,7 +227,9 @@ def _account(
             "domain": company_domain(lead.email),
             "owner_id": owner_id,
         }
-        return accounts.create_account(session, actor=actor, data=data, ip=ip), True
+        # asked for a new company although one matches: its domain may be taken, knowingly
+        made = accounts.create_account(session, actor=actor, data=data, allow_duplicate=new, ip=ip)
+        return made, True
     if contact.account_id is not None:
         return accounts.get_account(session, actor=actor, account_id=contact.account_id), False
     return None, False
@@ -242,6 +264,33 @@ def _deal(
         raise ValidationFailed(error.message, named) from None
 
 
+@dataclass
+class ConversionPreview:
+    """What converting would link before anything is created: the contact with the lead's
+    e-mail and the company matching it, each None when there is none (or the actor may not
+    read it, in which case `*_hidden` says one exists)."""
+
+    contact: Contact | None
+    account: Account | None
+    contact_hidden: bool = False
+    account_hidden: bool = False
+
+
+def preview_conversion(session: Session, *, actor: User, lead_id: int) -> ConversionPreview:
+    """The matches `convert_lead` would link, for the convert dialog to show and offer."""
+    lead = crud.for_change(session, actor, Lead, lead_id, resource=leads.RESOURCE, label="lead")
+    contact = find_contact(session, lead)
+    account = find_company(session, lead)
+    contact_hidden = contact is not None and not can(session, actor, "contact", "read", contact)
+    account_hidden = account is not None and not can(session, actor, "account", "read", account)
+    return ConversionPreview(
+        None if contact_hidden else contact,
+        None if account_hidden else account,
+        contact_hidden,
+        account_hidden,
+    )
+
+
 def convert_lead(
     session: Session,
     *,
@@ -251,21 +300,28 @@ def convert_lead(
     account_id: int | None = None,
     create_deal: bool = False,
     deal: dict[str, Any] | None = None,
+    new_contact: bool = False,
+    new_account: bool = False,
     ip: str | None = None,
 ) -> Conversion:
     """Turn a lead into a contact, a company and optionally a deal (see the module docstring),
-    all or nothing."""
+    all or nothing. `new_contact` / `new_account` skip the matching and create the record
+    even when one matches (explicit ids still win)."""
     lead = crud.for_change(session, actor, Lead, lead_id, resource=leads.RESOURCE, label="lead")
     if lead.status == LeadStatus.converted:
         raise Conflict("This lead was already converted.")
     with session.begin_nested():
         owner_id = _owner_id(session, actor, lead)
-        contact, new_contact = _contact(session, actor, lead, contact_id, owner_id, ip)
-        account, new_account = _account(session, actor, lead, contact, account_id, owner_id, ip)
+        contact, made_contact = _contact(
+            session, actor, lead, contact_id, owner_id, ip, new=new_contact
+        )
+        account, made_account = _account(
+            session, actor, lead, contact, account_id, owner_id, ip, new=new_account
+        )
         if (
             account is not None
             and contact.account_id is None
-            and (new_contact or can(session, actor, "contact", "update", contact))
+            and (made_contact or can(session, actor, "contact", "update", contact))
         ):
             contacts.update_contact(
                 session,
@@ -280,7 +336,7 @@ def convert_lead(
             else None
         )
         _mark_converted(session, actor, lead, contact, account, made, ip)
-    return Conversion(lead, contact, account, made, new_contact, new_account)
+    return Conversion(lead, contact, account, made, made_contact, made_account)
 
 
 def _mark_converted(

@@ -172,6 +172,17 @@ def score_expression(rules: list[LeadScoringRule]) -> ColumnElement[int]:
     return func.greatest(MIN_SCORE, func.least(MAX_SCORE, total))
 
 
+def matched_rules(session: Session, *, actor: User, lead_id: int) -> list[LeadScoringRule]:
+    """The active rules the lead matches now (what its score is made of), in one query."""
+    require(session, actor, "lead", "read")
+    rules = [r for r in _active_rules(session) if r.points]
+    if not rules:
+        return []
+    tests = [condition_clause(parse_condition(r.condition)) for r in rules]
+    row = session.execute(select(*tests).where(Lead.id == lead_id)).first()
+    return [rule for rule, hit in zip(rules, row or (), strict=False) if hit]
+
+
 # ---- rescoring -------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from crm_app.models.base import utcnow
 from crm_app.services import account as account_service
 from crm_app.services import audit, custom_field, deal_list
 from crm_app.services import contact as contact_service
+from crm_app.services import lead as lead_service
 from crm_app.services.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from crm_app.services.listing import ListQuery, parse_sort
 from crm_app.services.permission import can, require
@@ -57,6 +58,21 @@ ACCOUNT_COLUMNS = (
     ListColumn("country", "Country", "country"),
     ListColumn("owner", "Owner", "owner"),
     ListColumn("contacts", "Contacts"),
+    ListColumn("tags", "Tags"),
+    ListColumn("created_at", "Created", "created_at"),
+    ListColumn("updated_at", "Updated", "updated_at"),
+)
+
+LEAD_COLUMNS = (
+    ListColumn("name", "Name", "last_name,first_name"),
+    ListColumn("email", "E-mail", "email"),
+    ListColumn("phone", "Phone", "phone"),
+    ListColumn("company", "Company", "company"),
+    ListColumn("title", "Title", "title"),
+    ListColumn("source", "Source", "source"),
+    ListColumn("status", "Status", "status"),
+    ListColumn("score", "Score", "score"),
+    ListColumn("owner", "Owner", "owner"),
     ListColumn("tags", "Tags"),
     ListColumn("created_at", "Created", "created_at"),
     ListColumn("updated_at", "Updated", "updated_at"),
@@ -105,6 +121,12 @@ ENTITIES: dict[str, EntityList] = {
         ("name", "domain", "industry", "city", "owner", "contacts", "updated_at"),
         account_service,
     ),
+    "lead": EntityList(
+        "lead",
+        LEAD_COLUMNS,
+        ("name", "company", "email", "source", "status", "score", "owner", "updated_at"),
+        lead_service,
+    ),
     "deal": EntityList(
         "deal",
         DEAL_COLUMNS,
@@ -117,7 +139,7 @@ ENTITIES: dict[str, EntityList] = {
 def entity_list(entity: str) -> EntityList:
     """The description of one list, or a 422 naming the entities that have lists."""
     if entity not in ENTITIES:
-        raise ValidationFailed.for_field("entity", "Pick contacts or companies.")
+        raise ValidationFailed.for_field("entity", "Pick contacts, companies or leads.")
     return ENTITIES[entity]
 
 

@@ -446,3 +446,65 @@ def test_reordering_needs_every_source_once(db, people):
     assert source_names(db, people.alice)[0] == "Advertising"
     with pytest.raises(ValidationFailed):
         lead_source.reorder_sources(db, actor=people.alice, ids=ids[1:])
+
+
+# ---- tags and bulk actions -------------------------------------------------------------------
+
+
+def test_a_tag_is_added_once_whatever_its_case_and_removed_ignoring_case(db, people):
+    lead = make_lead(db, owner=people.bob, tags=["Hot"])
+    leads.change_tag(db, actor=people.bob, lead_id=lead.id, tag="hot", add=True)
+    leads.change_tag(db, actor=people.bob, lead_id=lead.id, tag="Webinar", add=True)
+    assert lead.tags == ["Hot", "Webinar"] and lead.version == 2
+    leads.change_tag(db, actor=people.bob, lead_id=lead.id, tag="HOT", add=False)
+    assert lead.tags == ["Webinar"]
+
+
+def test_a_rep_cannot_tag_another_reps_lead(db, people):
+    lead = make_lead(db, owner=people.carol)
+    with pytest.raises(Forbidden):
+        leads.change_tag(db, actor=people.bob, lead_id=lead.id, tag="Hot", add=True)
+
+
+def test_leads_are_reassigned_and_trashed_in_bulk_within_the_actors_rights(db, people):
+    from crm_app.services import bulk
+
+    mine = [make_lead(db, owner=people.bob) for _ in range(2)]
+    theirs = make_lead(db, owner=people.carol)
+    ids = [lead.id for lead in [*mine, theirs]]
+    refused = bulk.count_refused(
+        db, actor=people.bob, entity="lead", action="add_tag", ids=ids, listq=None
+    )
+    changed = bulk.bulk_apply(
+        db, actor=people.bob, entity="lead", action="add_tag", value="Hot", ids=ids, listq=None
+    )
+    assert (changed, refused) == (2, 1)
+    listq = ListQuery(filters={"tag": "Hot"})
+    assert leads.count_leads(db, actor=people.bob, listq=listq) == 2
+    bulk.bulk_apply(
+        db, actor=people.alice, entity="lead", action="delete", value=None, ids=None, listq=listq
+    )
+    assert leads.count_leads(db, actor=people.alice, listq=ListQuery()) == 1
+
+
+def test_a_view_of_the_lead_list_keeps_its_filters_sort_and_columns(db, people):
+    from crm_app.services import saved_view
+
+    view = saved_view.create_view(
+        db,
+        actor=people.bob,
+        entity="lead",
+        name="Hot leads",
+        filters={"status": "qualified", "score_min": "50"},
+        sort="-score",
+        columns=["name", "score", "status"],
+    )
+    assert (view.filters, view.sort, view.columns) == (
+        {"status": "qualified", "score_min": "50"},
+        "-score",
+        ["name", "score", "status"],
+    )
+    with pytest.raises(ValidationFailed):
+        saved_view.create_view(
+            db, actor=people.bob, entity="lead", name="Bad", filters={"score_min": "500"}
+        )

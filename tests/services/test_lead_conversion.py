@@ -11,7 +11,7 @@ from sqlmodel import select
 from crm_app.models import Account, Contact, Deal, Pipeline, Stage
 from crm_app.services import lead as leads
 from crm_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from crm_app.services.lead_conversion import company_domain, convert_lead
+from crm_app.services.lead_conversion import company_domain, convert_lead, preview_conversion
 from tests.factories import make_account, make_contact, make_lead
 
 
@@ -276,3 +276,45 @@ def test_new_records_go_to_the_actor_when_the_leads_owner_left(db, people, ada):
     db.flush()
     done = convert(db, people.alice, ada, create_deal=True)
     assert done.contact.owner_id == done.account.owner_id == done.deal.owner_id == people.alice.id
+
+
+# ---- asking for new records, and the preview -------------------------------------------------
+
+
+def test_new_contact_creates_one_even_when_the_email_matches(db, people, ada):
+    existing = make_contact(db, owner=people.bob, email="ada@engines.com")
+    done = convert(db, people.bob, ada, new_contact=True)
+    assert done.created_contact and done.contact.id != existing.id
+
+
+def test_new_account_creates_one_even_when_a_company_matches(db, people, ada):
+    engines = make_account(db, owner=people.bob, name="Analytical Engines", domain="engines.com")
+    done = convert(db, people.bob, ada, new_account=True)
+    assert done.created_account and done.account.id != engines.id
+    assert done.account.name == "Analytical Engines"
+
+
+def test_new_account_needs_a_company_name(db, people):
+    lead = make_lead(db, owner=people.bob, email="grace@navy.mil")
+    with pytest.raises(ValidationFailed) as caught:
+        convert(db, people.bob, lead, new_account=True)
+    assert [e.field for e in caught.value.errors] == ["account_id"]
+
+
+def test_the_preview_names_the_contact_and_company_convert_would_link(db, people, ada):
+    contact = make_contact(db, owner=people.carol, email="Ada@Engines.com")
+    engines = make_account(db, owner=people.carol, name="Engines Inc", domain="engines.com")
+    found = preview_conversion(db, actor=people.bob, lead_id=ada.id)
+    assert (found.contact.id, found.account.id) == (contact.id, engines.id)
+    assert (found.contact_hidden, found.account_hidden) == (False, False)
+    assert convert(db, people.bob, ada).contact.id == contact.id
+
+
+def test_the_preview_finds_nothing_for_a_lead_without_matches(db, people, ada):
+    found = preview_conversion(db, actor=people.bob, lead_id=ada.id)
+    assert (found.contact, found.account) == (None, None)
+
+
+def test_only_someone_who_may_convert_the_lead_previews_it(db, people, ada):
+    with pytest.raises(Forbidden):
+        preview_conversion(db, actor=people.dave, lead_id=ada.id)

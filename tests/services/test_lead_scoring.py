@@ -255,3 +255,18 @@ def test_the_rescoring_jobs_are_registered_with_the_worker():
         app.tasks
     )
     assert app.tasks[tasks.RESCORE_LEADS].queue == tasks.LEADS_QUEUE
+
+
+def test_the_rules_a_lead_matches_are_listed_without_the_others(db, people):
+    vp = make_scoring_rule(db, condition=TITLE_VP, points=25)
+    emailed = make_scoring_rule(db, condition=HAS_EMAIL, points=10)
+    make_scoring_rule(db, condition=REFERRAL, points=30)
+    make_scoring_rule(db, condition=HAS_EMAIL, points=5, active=False)
+    lead = make_lead(db, owner=people.bob, title="VP Sales", email="vp@example.com")
+    matched = scoring.matched_rules(db, actor=people.vic, lead_id=lead.id)
+    assert [r.id for r in matched] == [vp.id, emailed.id]
+
+
+def test_a_lead_matches_no_rules_when_there_are_none(db, people):
+    lead = make_lead(db, owner=people.bob, title="VP Sales")
+    assert scoring.matched_rules(db, actor=people.bob, lead_id=lead.id) == []
