@@ -16,7 +16,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from crm_app.models import Account, Deal, DealContact, Stage, User
+from crm_app.models import Account, Contact, Deal, DealContact, Pipeline, Stage, User
 from crm_app.services import filters
 from crm_app.services.deal_fields import (
     CENT,
@@ -35,6 +35,21 @@ Company = aliased(Account, name="company")
 Owner = aliased(User, name="owner")
 PROBABILITY = func.coalesce(Deal.probability, Stage.probability)
 WEIGHTED = Deal.amount * PROBABILITY / 100
+# Names the list shows but never sorts by: read for the rows of a page only.
+PIPELINE_NAME = (
+    select(Pipeline.name).where(Pipeline.id == Deal.pipeline_id).correlate(Deal).scalar_subquery()
+)
+CONTACT_NAME = (
+    select(
+        func.coalesce(
+            func.nullif(func.trim(Contact.first_name + " " + Contact.last_name), ""),
+            Contact.email,
+        )
+    )
+    .where(Contact.id == Deal.primary_contact_id, Contact.deleted_at.is_(None))
+    .correlate(Deal)
+    .scalar_subquery()
+)
 
 SORTS = {
     "name": SortColumn("name", Deal.name, nullable=False),
@@ -133,19 +148,28 @@ class DealRow:
     stage_kind: str
     probability: int
     weighted: Decimal | None
+    pipeline: str = ""
+    contact: str | None = None  # the primary contact's name
 
 
 def list_deals(session: Session, *, actor: User, listq: ListQuery) -> Page:
     """A page of live deals matching the search and filters, in the requested order (any
     column the list shows). `Page.rows` holds DealRow objects."""
     query = joined_query(session, actor, listq).add_columns(
-        Company.name, Owner.name, Stage.name, Stage.kind, PROBABILITY, WEIGHTED
+        Company.name,
+        Owner.name,
+        Stage.name,
+        Stage.kind,
+        PROBABILITY,
+        WEIGHTED,
+        PIPELINE_NAME,
+        CONTACT_NAME,
     )
     keys = parse_sort(listq.sort, SORTS, DEFAULT_SORT)
     page = fetch_page(session, query, keys=keys, id_column=ID, listq=listq)
     page.rows = [
-        DealRow(d, company, owner, stage, str(kind), probability, cents(weighted))
-        for d, company, owner, stage, kind, probability, weighted in page.rows
+        DealRow(d, company, owner, stage, str(kind), p, cents(weighted), pipeline_name, contact)
+        for d, company, owner, stage, kind, p, weighted, pipeline_name, contact in page.rows
     ]
     return page
 

@@ -1,6 +1,6 @@
-"""CSV export of a list view: the same search, filters and order as the list, the columns the
-user shows (custom fields included), streamed from a server-side cursor so memory stays flat
-however many rows there are.
+"""CSV export of a list view (contacts, companies, deals): the same search, filters and order
+as the list, the columns the user shows (custom fields included), streamed from a server-side
+cursor so memory stays flat however many rows there are.
 
 Every cell a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a
 carriage return) gets a leading apostrophe; the importer removes it again.
@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from crm_app.models import Account, Contact, User
+from crm_app.models import Account, Contact, Deal, Stage, User
 from crm_app.services import account as account_service
-from crm_app.services import audit, custom_field, custom_value
+from crm_app.services import audit, custom_field, custom_value, deal_list
 from crm_app.services import contact as contact_service
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import ListQuery, parse_sort
@@ -105,6 +105,32 @@ def _account_columns() -> list[ExportColumn]:
     ]
 
 
+def _deal_columns() -> list[ExportColumn]:
+    # The deal export starts from the list's joined query: stage, company and owner are there.
+    return [
+        ExportColumn("id", "ID", Deal.id),
+        ExportColumn("name", "Name", Deal.name),
+        ExportColumn("company", "Company", deal_list.Company.name),
+        ExportColumn("contact", "Primary contact", deal_list.CONTACT_NAME),
+        ExportColumn("pipeline", "Pipeline", deal_list.PIPELINE_NAME),
+        ExportColumn("stage", "Stage", Stage.name),
+        ExportColumn("status", "Status", Stage.kind),
+        ExportColumn("amount", "Amount", Deal.amount),
+        ExportColumn("currency", "Currency", Deal.currency),
+        ExportColumn("probability", "Probability (%)", deal_list.PROBABILITY),
+        ExportColumn("weighted", "Weighted amount", func.round(deal_list.WEIGHTED, 2)),
+        ExportColumn("recurring_monthly_value", "Monthly recurring", Deal.recurring_monthly_value),
+        ExportColumn("expected_close_date", "Expected close", Deal.expected_close_date),
+        ExportColumn("owner", "Owner", deal_list.Owner.name),
+        ExportColumn("owner_email", "Owner e-mail", deal_list.Owner.email),
+        ExportColumn("lost_reason", "Lost reason", Deal.lost_reason),
+        ExportColumn("tags", "Tags", _joined(Deal.tags)),
+        ExportColumn("closed_at", "Closed", Deal.closed_at),
+        ExportColumn("created_at", "Created", Deal.created_at),
+        ExportColumn("updated_at", "Updated", Deal.updated_at),
+    ]
+
+
 @dataclass(frozen=True)
 class _Entity:
     model: Any
@@ -112,6 +138,8 @@ class _Entity:
     plural: str
     columns: Callable[[], list[ExportColumn]]
     default: tuple[str, ...]
+    # the SELECT of the view (session, actor, listq); default: the service's `list_query`
+    query: Callable[..., Any] | None = None
 
 
 ENTITIES = {
@@ -150,12 +178,34 @@ ENTITIES = {
             "tags",
         ),
     ),
+    "deal": _Entity(
+        Deal,
+        deal_list,
+        "deals",
+        _deal_columns,
+        (
+            "name",
+            "company",
+            "contact",
+            "pipeline",
+            "stage",
+            "status",
+            "amount",
+            "currency",
+            "probability",
+            "weighted",
+            "expected_close_date",
+            "owner",
+            "tags",
+        ),
+        deal_list.joined_query,
+    ),
 }
 
 
 def _entity(entity: str) -> _Entity:
     if entity not in ENTITIES:
-        raise ValidationFailed.for_field("entity", "Export contacts or companies.")
+        raise ValidationFailed.for_field("entity", "Export contacts, companies or deals.")
     return ENTITIES[entity]
 
 
@@ -251,7 +301,7 @@ def prepare_export(
     spec = _entity(entity)
     require(session, actor, entity, "export")
     chosen = _choose_columns(session, spec, entity, columns)
-    base = spec.service.list_query(session, actor, listq)
+    base = (spec.query or spec.service.list_query)(session, actor, listq)
     keys = parse_sort(listq.sort, spec.service.SORTS, spec.service.DEFAULT_SORT)
     last_desc = keys[-1][1] if keys else False
     order = [c.expr.desc() if d else c.expr.asc() for c, d in [*keys, (spec.service.ID, last_desc)]]

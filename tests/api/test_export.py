@@ -8,7 +8,7 @@ import io
 from crm_app.routes import SESSION_COOKIE
 from crm_app.services import auth, importer
 from crm_app.services.importer import storage
-from tests.factories import make_contact
+from tests.factories import make_contact, make_deal
 
 
 def signed_in(client, db, user) -> None:
@@ -60,7 +60,7 @@ def test_bad_columns_or_filters_are_422_and_unknown_lists_404(client, db, people
     response = client.get("/exports/contacts.csv?columns=nope", headers=headers)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "columns"
     assert client.get("/exports/contacts.csv?bogus=1", headers=headers).status_code == 422
-    assert client.get("/exports/deals.csv", headers=headers).status_code == 404
+    assert client.get("/exports/leads.csv", headers=headers).status_code == 404
 
 
 def test_companies_export_by_either_name(client, db, people, key_for):
@@ -68,6 +68,19 @@ def test_companies_export_by_either_name(client, db, people, key_for):
     for name in ("accounts", "companies"):
         response = client.get(f"/exports/{name}.csv?columns=name", headers=headers)
         assert response.status_code == 200 and rows(response) == [["Name"]]
+
+
+def test_the_deals_list_downloads_with_its_filters_sort_and_columns(client, db, people):
+    make_deal(db, owner=people.bob, name="@Orion", amount="1200")
+    make_deal(db, owner=people.bob, name="Vega", amount="10")
+    signed_in(client, db, people.mona)
+    response = client.get(
+        "/exports/deals.csv?status=open&amount_min=100&sort=-amount&columns=name,amount,currency"
+    )
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith('attachment; filename="deals-')
+    assert rows(response) == [["Name", "Amount", "Currency"], ["'@Orion", "1200.00", "USD"]]
+    assert client.get("/exports/deals.csv?status=maybe").status_code == 422
 
 
 def _import_with_a_rejected_row(db, actor):

@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from crm_app.models import AuditEvent
 from crm_app.services import custom_field, exporter
+from crm_app.services import deal as deals
 from crm_app.services.errors import Forbidden, ValidationFailed
 from crm_app.services.listing import ListQuery
 from crm_app.services.permission import set_scope
-from tests.factories import make_account, make_contact
+from tests.factories import make_account, make_contact, make_deal
 
 
 def export(db, actor, entity="contact", *, columns=None, **listq) -> list[list[str]]:
@@ -143,3 +144,46 @@ def test_large_exports_stream_in_batches(db, people, monkeypatch):
     chunks = list(plan.chunks(db))
     assert len(chunks) >= 3
     assert b"".join(chunks).decode().splitlines()[1:] == [f"p{i}@example.com" for i in range(5)]
+
+
+def _deal(db, owner, name, amount, **fields):
+    deal = make_deal(db, owner=owner, name=name, amount=amount)
+    if fields:
+        deals.update_deal(db, actor=owner, deal_id=deal.id, data=fields)
+    return deal
+
+
+def test_deals_export_the_filtered_view_with_stage_amounts_and_weighted_amounts(db, people):
+    acme = make_account(db, owner=people.bob, name="Acme")
+    _deal(db, people.bob, "=Big one", "12000", account_id=acme.id, probability=25)
+    _deal(db, people.bob, "Small one", "100.50", currency="EUR")
+    _deal(db, people.carol, "Tiny", "5")
+    rows = export(
+        db,
+        people.alice,
+        "deal",
+        columns=["name", "company", "stage", "status", "amount", "currency", "weighted", "owner"],
+        filters={"amount_min": "100"},
+        sort="-amount",
+    )
+    assert rows == [
+        ["Name", "Company", "Stage", "Status", "Amount", "Currency", "Weighted amount", "Owner"],
+        ["'=Big one", "Acme", "Qualification", "open", "12000.00", "USD", "3000.00", "Bob Rep"],
+        ["Small one", "", "Qualification", "open", "100.50", "EUR", "10.05", "Bob Rep"],
+    ]
+
+
+def test_deals_sort_by_company_and_owner_in_the_export_as_in_the_list(db, people):
+    for name, company in (("B deal", "Zeta"), ("A deal", "Alpha")):
+        account = make_account(db, owner=people.bob, name=company)
+        _deal(db, people.bob, name, "10", account_id=account.id)
+    rows = export(db, people.alice, "deal", columns=["name", "company"], sort="company")
+    assert rows[1:] == [["A deal", "Alpha"], ["B deal", "Zeta"]]
+    header, *_ = export(db, people.alice, "deal")
+    assert header[:4] == ["Name", "Company", "Primary contact", "Pipeline"]
+
+
+def test_deal_exports_need_the_deal_export_permission(db, people):
+    with pytest.raises(Forbidden):
+        export(db, people.bob, "deal")
+    assert export(db, people.mona, "deal", columns=["name"]) == [["Name"]]

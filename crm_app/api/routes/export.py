@@ -1,10 +1,11 @@
-"""CSV downloads: a contacts or companies list view, and the rows an import rejected.
+"""CSV downloads: a contacts, companies or deals list view, and the rows an import rejected.
 
 The list pages link here, so a browser authenticates with its session cookie; scripts send an
 API key (`Authorization: Bearer`). The export streams from the database while it is sent:
 the request's session stays open until the last row is out.
 
     GET /exports/contacts.csv?q=ada&lifecycle_stage=lead&sort=-updated_at&columns=email,owner
+    GET /exports/deals.csv?status=open&pipeline_id=1&sort=-weighted&columns=name,amount,currency
     GET /imports/42/rejected.csv
 """
 
@@ -29,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 # The session lives until the streamed response has been sent (the export reads from it).
 StreamSession = Annotated[Session, Depends(get_session, scope="request")]
 _bearer = HTTPBearer(auto_error=False)
-ENTITIES = {"contacts": "contact", "accounts": "account", "companies": "account"}
+ENTITIES = {"contacts": "contact", "accounts": "account", "companies": "account", "deals": "deal"}
 NOT_FILTERS = {"q", "sort", "columns"}
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -66,7 +67,7 @@ def export_csv(
 ) -> StreamingResponse:
     """The whole list view as CSV; every other query parameter is a list filter."""
     if entity not in ENTITIES:
-        raise NotFound("Export contacts or accounts.")
+        raise NotFound("Export contacts, accounts or deals.")
     filters = {k: v for k, v in request.query_params.items() if k not in NOT_FILTERS}
     export = exporter.prepare_export(
         session,
