@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from bench import browser as chromium
-from bench import contacts, transfer
+from bench import contacts, deals, transfer
 from bench.harness import Measure, Scenario, timed
 
 BROWSER_RUNS, BROWSER_WARMUPS = 10, 2
@@ -109,4 +109,7 @@ SCENARIOS = [
     Scenario("backend memory per signed-in /contacts tab", transfer.backend_memory_per_tab, 1, 0),
     Scenario("/contacts first rows (Chromium)", contacts.contacts_page_first_rows, 10, 2),
     Scenario("/contacts sort change (Chromium)", contacts.contacts_sort_change, 10, 2),
+    Scenario("deals: board data, busiest pipeline (server)", deals.board_server_side, 50, 5),
+    Scenario("deals: move persisted (server)", deals.move_persisted, 50, 5),
+    Scenario("/deals dropped card settles (Chromium)", deals.drop_settles_chromium, 10, 2),
 ]

@@ -75,6 +75,7 @@ def test_a_lost_move_needs_a_reason_and_a_cancelled_one_puts_the_card_back(new_p
     dialog = page.get_by_role("dialog", name="Why was this deal lost?")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
     expect(card).to_be_visible()  # back in its column
     assert _stage_of(app_server, deal_id) == ("Qualification", None)
 
@@ -87,5 +88,25 @@ def test_a_lost_move_needs_a_reason_and_a_cancelled_one_puts_the_card_back(new_p
     page.get_by_role("option", name="Price").click()
     dialog.get_by_role("button", name="Mark as lost").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_text("Vega Renewal")).to_have_count(0)
+    expect(page.get_by_role("button", name="Vega Renewal")).to_have_count(0)
     assert _stage_of(app_server, deal_id) == ("Lost", "Price")
+
+
+def test_a_move_by_someone_else_shows_without_reloading(new_page, app_server):
+    from crm_app.services import deal as deals
+
+    deal_id = _deal(app_server, "Lyra Expansion")
+    page = new_page()
+    _open_board(page, app_server)
+    expect(
+        _column(page, "Qualification").get_by_role("button", name="Lyra Expansion")
+    ).to_be_visible()
+
+    with app_server.session() as session:
+        alice = session.exec(select(User).where(User.email == app_server.admin_email)).one()
+        proposal = session.exec(select(Stage).where(Stage.name == "Proposal")).one()
+        deals.move_deal(session, actor=alice, deal_id=deal_id, stage_id=proposal.id)
+        session.commit()
+
+    moved = _column(page, "Proposal").get_by_role("button", name="Lyra Expansion")
+    expect(moved).to_be_visible(timeout=8000)  # the board checks every 3 s
