@@ -745,16 +745,22 @@ def record_list(
     header_actions: list[rx.Component],
     entity_filters: list[rx.Component],
     views: rx.Var,
+    summary: rx.Component | None = None,
 ) -> rx.Component:
-    """A whole list page body (a notice instead for those who may not read the list)."""
+    """A whole list page body (a notice instead for those who may not read the list);
+    `summary` (e.g. the totals of the view) shows between the filters and the table."""
     return rx.cond(
         S.can_read,
-        _record_list(S, all_label, all_href, placeholder, header_actions, entity_filters, views),
+        _record_list(
+            S, all_label, all_href, placeholder, header_actions, entity_filters, views, summary
+        ),
         no_access(S.LIST.plural),
     )
 
 
-def _record_list(S, all_label, all_href, placeholder, header_actions, entity_filters, views):
+def _record_list(
+    S, all_label, all_href, placeholder, header_actions, entity_filters, views, summary
+):
     return rx.vstack(
         list_heading(S, all_label, *header_actions),
         rx.cond(
@@ -769,6 +775,7 @@ def _record_list(S, all_label, all_href, placeholder, header_actions, entity_fil
         ),
         toolbar(S, placeholder=placeholder, views=views, all_label=all_label, all_href=all_href),
         filter_bar(S, *entity_filters),
+        *([summary] if summary is not None else []),
         bulk_bar(S),
         rx.cond(
             S.loaded,
@@ -801,6 +808,7 @@ def saved_views_nav() -> rx.Component:
                 ),
                 _saved_view_list(SavedViewState.contact_views, "Saved contact views", "users"),
                 _saved_view_list(SavedViewState.account_views, "Saved company views", "building-2"),
+                _saved_view_list(SavedViewState.deal_views, "Saved deal views", "handshake"),
                 spacing="1",
                 width="100%",
             ),

@@ -75,6 +75,9 @@ class ListSpec:
     fetch: Callable[..., Page]  # list_contacts(session, actor=, listq=)
     count: Callable[..., int]
     to_row: Callable[[Any, str, list], dict[str, str]]  # (row, time zone, custom fields)
+    # a shown column that is several columns in a spreadsheet, e.g. name: first and last name
+    export_as: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    can_merge: bool = True  # two selected rows can be merged into one
 
 
 def local_date(value: datetime | None, tz_name: str) -> str:
@@ -142,6 +145,8 @@ class RecordListState(AppState, mixin=True):
         """The merge screen when exactly two rows are picked (and not "all matching")."""
         if len(self.selected) != 2 or self.all_matching or not self.can_delete:
             return ""
+        if not self.LIST.can_merge:
+            return ""
         try:
             first, second = (int(i) for i in self.selected)
         except ValueError:
@@ -157,7 +162,7 @@ class RecordListState(AppState, mixin=True):
             columns += (
                 ["first_name", "last_name"]
                 if key == "name" and self.LIST.noun == "contact"
-                else [key]
+                else list(self.LIST.export_as.get(key, (key,)))
             )
         params = {k: v for k, v in self.filters.items() if v}
         if self.query:
@@ -194,7 +199,11 @@ class RecordListState(AppState, mixin=True):
 
     def _count(self, session: Session, actor: User) -> None:
         """How many rows match; keeps `offset` within them."""
-        self.total = self.LIST.count(session, actor=actor, listq=self._listq(paged=False))
+        self._show_total(self.LIST.count(session, actor=actor, listq=self._listq(paged=False)))
+
+    def _show_total(self, total: int) -> None:
+        """Show how many rows match (a list counting them its own way calls this)."""
+        self.total = total
         self.counted = True
         if self.offset >= self.total and self.offset > 0:
             self.offset = max(0, (self.total - 1) // self.page_size * self.page_size)

@@ -1,11 +1,7 @@
-"""Global search (prefix full-text) and the record summaries it opens."""
+"""Global search (prefix full-text)."""
 
 from __future__ import annotations
 
-import pytest
-
-from crm_app.services import record
-from crm_app.services.errors import NotFound
 from crm_app.services.search import global_search, prefix_query
 from tests.factories import make_account, make_contact, make_deal
 
@@ -48,31 +44,3 @@ def test_search_finds_deals_by_name(db, people):
     deal = make_deal(db, owner=people.dave, name="Quantum upgrade")
     hits = global_search(db, actor=people.bob, text="quant")
     assert [(h.kind, h.id) for h in hits] == [("Deal", deal.id)]
-
-
-def test_record_summary_shows_labelled_fields(db, people):
-    acme = make_account(db, owner=people.bob, name="Acme", domain="acme.com")
-    contact = make_contact(
-        db,
-        owner=people.bob,
-        first_name="Ada",
-        last_name="Lovelace",
-        email="ada@acme.com",
-        account_id=acme.id,
-    )
-    summary = record.summarize(db, actor=people.vic, kind="contact", record_id=contact.id)
-    fields = dict(summary.fields)
-    assert summary.title == "Ada Lovelace"
-    assert fields["Company"] == "Acme" and fields["Owner"] == "Bob Rep"
-    assert fields["Phone"] == "—"
-
-
-def test_record_summary_of_a_missing_or_trashed_record_is_not_found(db, people):
-    from crm_app.models.base import utcnow
-
-    with pytest.raises(NotFound):
-        record.summarize(db, actor=people.bob, kind="deal", record_id=10**9)
-    acme = make_account(db, owner=people.bob)
-    acme.deleted_at = utcnow()
-    with pytest.raises(NotFound):
-        record.summarize(db, actor=people.bob, kind="account", record_id=acme.id)
