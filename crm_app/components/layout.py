@@ -7,6 +7,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.notifications import notification_bell
 from crm_app.components.record_list import saved_views_nav
 from crm_app.components.search import global_search
 from crm_app.state.base import AppState
@@ -159,6 +160,7 @@ def top_bar(title: str) -> rx.Component:
         rx.heading(title, size="5", as_="h1", white_space="nowrap"),
         rx.spacer(),
         global_search(),
+        notification_bell(),
         user_menu(),
         align="center",
         spacing="3",

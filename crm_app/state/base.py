@@ -18,7 +18,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.db import session_scope
 from crm_app.models import User
-from crm_app.services import auth
+from crm_app.services import auth, notification
 from crm_app.services.errors import DomainError, ErrorCode, Unauthenticated
 from crm_app.services.permission import can
 
@@ -92,6 +92,7 @@ class AppState(rx.State):
     can_manage_settings: bool = False
     can_read_audit: bool = False
     can_import_export: bool = False
+    unread_notifications: int = 0  # the bell's badge, counted on every page load
     checked: bool = False
 
     def _session_token(self) -> str | None:
@@ -122,6 +123,7 @@ class AppState(rx.State):
             for entity in ("contact", "account")
             for action in ("import", "export")
         )
+        self.unread_notifications = notification.unread_count(session, actor=user)
         self.checked = True
 
     def _load_page(
