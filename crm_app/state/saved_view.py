@@ -16,6 +16,7 @@ from crm_app.state.record_list import RecordListState, int_arg
 LIST_ROUTES = {
     "contact": routes.CONTACTS,
     "account": routes.ACCOUNTS,
+    "lead": routes.LEADS,
     "deal": routes.DEAL_LIST,
 }
 
@@ -71,6 +72,11 @@ class SavedViewState(AppState):
     def deal_views(self) -> list[dict[str, str]]:
         """The saved views of the deal list."""
         return [v for v in self.views if v["entity"] == "deal"]
+
+    @rx.var
+    def lead_views(self) -> list[dict[str, str]]:
+        """The saved views of the lead list."""
+        return [v for v in self.views if v["entity"] == "lead"]
 
 
 class SavedViewsMixin(RecordListState, mixin=True):
