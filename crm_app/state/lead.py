@@ -25,7 +25,7 @@ from crm_app.state.views import (
     MatchView,
     RelatedRow,
     owner_view,
-    tel_href,
+    phone_view,
     text_view,
 )
 
@@ -156,7 +156,7 @@ class LeadPageState(LeadConversion, RecordTags, RecordPage, AppState):
             text_view("first_name", "First name", lead.first_name),
             text_view("last_name", "Last name", lead.last_name),
             text_view("email", "E-mail", lead.email, "email", email_href),
-            text_view("phone", "Phone", lead.phone, "tel", tel_href(lead.phone)),
+            phone_view("phone", "Phone", lead.phone),
             text_view("company_name", "Company", lead.company_name),
             text_view("title", "Title", lead.title),
             _status_view(lead),

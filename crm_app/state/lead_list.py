@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import reflex as rx
 from sqlmodel import Session
 
 from crm_app import routes
 from crm_app.models import User
 from crm_app.services import lead as lead_service
-from crm_app.services import lead_source
+from crm_app.services import lead_source, normalize
 from crm_app.services.lead import LeadRow
 from crm_app.state.base import AppState
 from crm_app.state.record_list import ListSpec, custom_cells, local_date
@@ -33,7 +32,7 @@ def lead_row(row: LeadRow, tz: str, definitions: list) -> dict[str, str]:
         "href": routes.lead_detail(lead.id),
         "name": lead_service.display_name(lead),
         "email": lead.email or "",
-        "phone": lead.phone or "",
+        "phone": normalize.phone_display(lead.phone),
         "company": lead.company_name or "",
         "title": lead.title or "",
         "source": lead.source or "",
@@ -56,6 +55,7 @@ LEADS = ListSpec(
     fetch=lead_service.list_leads,
     count=lead_service.count_leads,
     to_row=lead_row,
+    can_merge=False,
 )
 
 
@@ -70,8 +70,3 @@ class LeadListState(SavedViewsMixin, AppState):
         super()._load_choices(session, actor)
         found = lead_source.list_sources(session, actor=actor, include_inactive=True)
         self.sources = [s.name for s in found]
-
-    @rx.var
-    def merge_href(self) -> str:
-        """Leads are not merged: no merge screen to offer."""
-        return ""
