@@ -31,7 +31,7 @@ def _field(f: rx.Var) -> rx.Component:
             width="100%",
             max_length=1000,
             aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=input_id + "-error",
+            aria_describedby=rx.cond(error != "", input_id + "-error", None),
         ),
         rx.cond(
             error != "",
