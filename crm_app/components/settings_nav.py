@@ -34,6 +34,7 @@ def settings_nav() -> rx.Component:
             _tab("Users", routes.SETTINGS_USERS, AppState.can_manage_users),
             _tab("Roles", routes.SETTINGS_ROLES),
             _tab("Custom fields", routes.SETTINGS_CUSTOM_FIELDS, AppState.can_manage_settings),
+            _tab("Pipelines", routes.SETTINGS_PIPELINES, AppState.can_manage_settings),
             _tab("Leads", routes.SETTINGS_LEADS, AppState.can_manage_settings),
             _tab("Web forms", routes.SETTINGS_FORMS, AppState.can_manage_settings),
             _tab("API keys", routes.SETTINGS_API_KEYS),

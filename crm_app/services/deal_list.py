@@ -219,3 +219,14 @@ def deal_totals(session: Session, *, actor: User, listq: ListQuery) -> Totals:
     ):
         totals.add(currency, n, amount, weighted)
     return totals
+
+
+def stage_counts(session: Session, *, actor: User, pipeline_id: int) -> dict[int, int]:
+    """How many live deals the actor may read each stage of a pipeline holds (stages without
+    any are absent, so callers default missing ids to 0)."""
+    rows = session.execute(
+        select(Deal.stage_id, func.count())
+        .where(Deal.pipeline_id == pipeline_id, *conditions(session, actor, ListQuery()))
+        .group_by(Deal.stage_id)
+    )
+    return {stage_id: n for stage_id, n in rows}
