@@ -39,6 +39,8 @@ def _kind_filter() -> rx.Component:
             rx.select.item("Everything", value=ALL),
             rx.select.item("Contacts", value="contact"),
             rx.select.item("Companies", value="account"),
+            rx.select.item("Leads", value="lead"),
+            rx.select.item("Deals", value="deal"),
         ),
         value=TrashState.kind,
         on_change=TrashState.show_kind,

@@ -45,7 +45,7 @@ class TrashState(AppState):
 
     @rx.event
     def show_kind(self, kind: str):
-        """Only contacts, only companies, or everything."""
+        """Only one kind of record (contacts, companies, leads, deals), or everything."""
         self.kind = kind if kind in (*trash.KINDS, ALL) else ALL
         self.offset = 0
         return self._refresh()
@@ -60,9 +60,14 @@ class TrashState(AppState):
     @rx.event
     def restore(self, entity: str, record_id: str):
         """Bring one record back."""
+        shown = next(
+            (i for i in self.items if i["entity"] == str(entity) and i["id"] == str(record_id)),
+            None,
+        )
+        label = shown["label"] if shown else "The record"
         try:
             with self._actor_session() as (session, actor):
-                record = trash.restore(
+                trash.restore(
                     session,
                     actor=actor,
                     entity=str(entity)[:20],
@@ -74,8 +79,7 @@ class TrashState(AppState):
             return rx.toast.error("Unknown record.")
         except DomainError as error:
             return error_event(error)
-        name = getattr(record, "name", None) or "The contact"
-        return rx.toast.success(f"{name} is back.")
+        return rx.toast.success(f"{label} is back.")
 
     def _refresh(self):
         try:
