@@ -11,7 +11,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ARRAY, String, any_, bindparam, func, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session
 
@@ -145,21 +157,34 @@ def _existing(plan: Plan, rows: list[Row]) -> dict[tuple[str, str], _Existing]:
         "update",
         func.coalesce(model.owner_id, model.created_by),
     )
-    conditions = [
-        expressions[kind] == any_(bindparam(f"k_{kind}", sorted(values), ARRAY(String)))
-        for kind, values in wanted.items()
-    ]
-    query = (
-        select(model.id, may_update.label("may_update"), *expressions.values())
-        .where(model.deleted_at.is_(None), or_(*conditions))
-        .order_by(model.id)
-    )
+    columns = (model.id, may_update.label("may_update"), *expressions.values())
+    lookups = [_lookup(plan, kind, values, columns) for kind, values in wanted.items()]
+    query = union_all(*lookups).order_by(model.id.name)
     found: dict[tuple[str, str], _Existing] = {}
     for record_id, allowed, *keys in plan.session.execute(query):
         for kind, value in zip(expressions, keys, strict=True):
             if value is not None:
                 found.setdefault((kind, value), _Existing(record_id, bool(allowed)))
     return found
+
+
+def _lookup(plan: Plan, kind: str, values: set[str], columns: tuple) -> Select:
+    """Live records whose `kind` key is one of `values`.
+
+    An indexed key is probed value by value, a few buffers each. Given a few thousand values
+    at once (`= ANY(...)`), the planner, expecting a match for each, reads the whole table
+    instead: several times slower at 100k contacts, and slower with every chunk as the table
+    grows. OFFSET 0 keeps the probe a subquery per value, not a join it could plan that way.
+    A key without an index is compared in one pass over the table.
+    """
+    model, expression = plan.spec.model, plan.spec.key_expressions()[kind]
+    array = bindparam(f"k_{kind}", sorted(values), ARRAY(String))
+    live = model.deleted_at.is_(None)
+    if kind not in plan.spec.indexed_keys:
+        return select(*columns).where(live, expression == any_(array))
+    value = func.unnest(array).table_valued("value").render_derived()
+    probe = select(*columns).where(live, expression == value.c.value).offset(0).lateral()
+    return select(probe).select_from(value).join(probe, true())
 
 
 def _match(plan: Plan, rows: list[Row], outcome: Outcome) -> tuple[list[Row], dict[int, list[Row]]]:

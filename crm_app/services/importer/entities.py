@@ -31,6 +31,7 @@ class EntitySpec:
     columns: tuple[str, ...]  # what an import writes, in COPY order
     defaults: dict[str, Any]
     keys: tuple[str, ...]  # duplicate keys, strongest first
+    indexed_keys: frozenset[str]  # keys whose expression has an index, so each value is a probe
     required_any: tuple[str, ...]  # a mapping must give at least one of these targets
 
     def key_expressions(self) -> dict[str, Any]:
@@ -80,6 +81,7 @@ CONTACT = EntitySpec(
         "custom": {},
     },
     keys=("email", "phone"),
+    indexed_keys=frozenset({"email", "phone"}),
     required_any=("first_name", "last_name", "name", "email"),
 )
 ACCOUNT = EntitySpec(
@@ -108,6 +110,7 @@ ACCOUNT = EntitySpec(
     ),
     defaults={"tags": [], "custom": {}},
     keys=("domain", "name"),
+    indexed_keys=frozenset({"domain"}),  # no index on lower(name)
     required_any=("name",),
 )
 SPECS = {"contact": CONTACT, "account": ACCOUNT}
