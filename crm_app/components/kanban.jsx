@@ -6,7 +6,14 @@
 // the move, with a new `version` and the old columns: either way the copy is replaced.
 // While mounted, the board calls onTick every tickMs so the server can send other people's
 // changes.
-import React, { useCallback, useEffect, useState } from "react";
+import React, { useCallback, useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
+
+// Send the save after the browser has painted the moved card: dispatching it re-renders
+// the app, which would otherwise hold back that paint.
+function afterPaint(send) {
+  requestAnimationFrame(() => setTimeout(send, 0));
+}
 import { DragDropContext, Draggable, Droppable } from "@hello-pangea/dnd";
 import { Link } from "react-router";
 
@@ -44,9 +51,12 @@ const styles = {
   sums: { color: "var(--gray-11)", fontSize: "var(--font-size-1)", marginTop: "2px" },
   // not a scroll container: the library supports one (the board's horizontal scroll)
   cards: { padding: "4px 8px 8px", minHeight: "64px", flex: 1 },
+  // content-visibility: the browser lays out and paints only the cards near the screen, so
+  // a drop does not re-layout the hundreds below it.
   card: { background: "var(--color-panel-solid)", border: "1px solid var(--gray-a5)",
           borderRadius: "var(--radius-3)", padding: "8px 10px", marginBottom: "8px",
-          boxShadow: "var(--shadow-1)", fontSize: "var(--font-size-2)" },
+          boxShadow: "var(--shadow-1)", fontSize: "var(--font-size-2)",
+          contentVisibility: "auto", containIntrinsicSize: "auto 92px" },
   rotting: { borderLeft: "3px solid var(--red-9)" },
   name: { fontWeight: 500, color: "var(--accent-11)", textDecoration: "none" },
   line: { color: "var(--gray-11)", fontSize: "var(--font-size-1)", marginTop: "2px",
@@ -66,7 +76,8 @@ function zoneStyle(kind, over) {
            background: over ? `var(--${color}-a4)` : `var(--${color}-a2)` };
 }
 
-function Card({ card, index, readOnly }) {
+// Memoised: a drop re-renders only the cards whose place changed, not the whole board.
+const Card = React.memo(function Card({ card, index, readOnly }) {
   return (
     <Draggable draggableId={card.id} index={index} isDragDisabled={readOnly}>
       {(provided, snapshot) => (
@@ -100,9 +111,9 @@ function Card({ card, index, readOnly }) {
       )}
     </Draggable>
   );
-}
+});
 
-function Column({ column, onMore, readOnly }) {
+const Column = React.memo(function Column({ column, onMore, readOnly }) {
   return (
     <section style={styles.column} aria-label={`${column.name}: ${column.count} deals`}>
       <header style={styles.header}>
@@ -134,13 +145,18 @@ function Column({ column, onMore, readOnly }) {
       ) : null}
     </section>
   );
-}
+});
 
 export function DealBoard({
   columns, dropZones, version, readOnly, tickMs, onMove, onMore, onTick,
 }) {
   const [shown, setShown] = useState(columns);
   useEffect(() => setShown(columns), [columns, version]);
+  // The app hands new handler functions on every render; columns get one that never changes,
+  // so a memoised column is not re-rendered for it.
+  const moreRef = useRef(onMore);
+  moreRef.current = onMore;
+  const more = useCallback((stageId) => moreRef.current(stageId), []);
   useEffect(() => {
     if (!tickMs || !onTick) return undefined;
     const timer = setInterval(() => {
@@ -157,16 +173,16 @@ export function DealBoard({
       const [rest, card] = withoutCard(shown, draggableId);
       if (card === null) return;
       if (target.startsWith(ZONE)) {
-        setShown(rest); // won and lost deals leave the open columns
-        onMove(draggableId, target.slice(ZONE.length), "", "");
+        flushSync(() => setShown(rest)); // won and lost deals leave the open columns
+        afterPaint(() => onMove(draggableId, target.slice(ZONE.length), "", ""));
         return;
       }
       const next = withCard(rest, target, destination.index, card);
-      setShown(next);
+      flushSync(() => setShown(next));
       const cards = next.find((column) => column.id === target).cards;
       const above = cards[destination.index - 1];
       const below = cards[destination.index + 1];
-      onMove(draggableId, target, above ? above.id : "", below ? below.id : "");
+      afterPaint(() => onMove(draggableId, target, above ? above.id : "", below ? below.id : ""));
     },
     [shown, onMove],
   );
@@ -175,7 +191,7 @@ export function DealBoard({
     <DragDropContext onDragEnd={onDragEnd}>
       <div style={styles.board}>
         {shown.map((column) => (
-          <Column key={column.id} column={column} onMore={onMore} readOnly={readOnly} />
+          <Column key={column.id} column={column} onMore={more} readOnly={readOnly} />
         ))}
       </div>
       {dropZones && dropZones.length ? (
