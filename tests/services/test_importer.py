@@ -481,9 +481,11 @@ def test_an_import_whose_user_was_deactivated_fails_with_a_reason(db, people):
     assert not path.exists()
 
 
-def test_a_big_file_is_validated_by_a_second_process(engine, monkeypatch):
+@pytest.mark.parametrize("on_duplicate", ["skip", "update", "create"])
+def test_a_big_file_is_validated_by_a_second_process(engine, monkeypatch, on_duplicate):
     """run_import as the worker runs it, on committed data (the validator process cannot see
-    a test's transaction); everything it wrote is deleted afterwards."""
+    a test's transaction), in each duplicate mode (each commit expires the session's objects,
+    and each mode reads them back at another step); everything it wrote is deleted afterwards."""
     from sqlmodel import Session, delete
 
     from crm_app.models import User
@@ -502,6 +504,7 @@ def test_a_big_file_is_validated_by_a_second_process(engine, monkeypatch):
             path=upload(content),
             filename="big.csv",
             mapping={"Email": "email", "Name": "name"},
+            on_duplicate=on_duplicate,
             enqueue=False,
         )
         session.commit()

@@ -9,6 +9,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -229,6 +230,7 @@ def _link_companies(plan: Plan, rows: list[Row], outcome: Outcome) -> None:
     _remember(plan, "account", [account_id for account_id, _ in created], [None] * len(created))
 
 
+COPY_SLICE = 500  # rows per write to COPY
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -255,31 +257,47 @@ def _copy_text(value: Any) -> str:
 
 
 def _insert(plan: Plan, rows: list[Row]) -> int:
-    """COPY the new rows in, with ids taken from the table's sequence beforehand."""
+    """COPY the new rows in, with ids taken from the table's sequence beforehand.
+
+    The rows go out in slices of COPY_SLICE as they are formatted: PostgreSQL stores the
+    first ones while Python formats the next, instead of waiting for the whole chunk. Nothing
+    may query the database meanwhile (the connection is busy with the COPY), so the actor's
+    id is read before: after a commit, reading it reloads the user.
+    """
     if not rows:
         return 0
-    spec, session = plan.spec, plan.session
-    ids = list(
-        session.execute(
+    spec, actor_id = plan.spec, plan.actor.id
+    ids = _new_ids(plan, len(rows))
+    columns = ", ".join(("id", *spec.columns, "created_by"))
+    raw = plan.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {spec.table} ({columns}) FROM STDIN") as copy:
+        lines = (_copy_line(spec, actor_id, i, row) for i, row in zip(ids, rows, strict=True))
+        while text_slice := "".join(islice(lines, COPY_SLICE)):
+            copy.write(text_slice)
+    _remember(plan, spec.entity, ids, [row.number for row in rows])
+    return len(rows)
+
+
+def _new_ids(plan: Plan, count: int) -> list[int]:
+    """`count` ids from the table's sequence, in one round trip."""
+    return list(
+        plan.session.execute(
             text(
                 "WITH s AS (SELECT pg_get_serial_sequence(:table, 'id')::regclass AS seq) "
                 "SELECT nextval(s.seq) FROM s, generate_series(1, :n)"
             ),
-            {"table": spec.table, "n": len(rows)},
+            {"table": plan.spec.table, "n": count},
         ).scalars()
     )
-    lines = []
-    for record_id, row in zip(ids, rows, strict=True):
-        values = {**spec.defaults, **row.values}
-        values["owner_id"] = values.get("owner_id") or plan.actor.id
-        cells = [str(record_id), *(_copy_text(values.get(c)) for c in spec.columns)]
-        lines.append("\t".join(cells) + f"\t{plan.actor.id}\n")
-    columns = ", ".join(("id", *spec.columns, "created_by"))
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {spec.table} ({columns}) FROM STDIN") as copy:
-        copy.write("".join(lines))
-    _remember(plan, spec.entity, ids, [row.number for row in rows])
-    return len(rows)
+
+
+def _copy_line(spec: EntitySpec, actor_id: int, record_id: int, row: Row) -> str:
+    """A new record as a line of COPY text: its id, the spec's columns, then created_by (the
+    actor, who also owns it unless the row names an owner)."""
+    values = {**spec.defaults, **row.values}
+    values["owner_id"] = values.get("owner_id") or actor_id
+    cells = (_copy_text(values.get(c)) for c in spec.columns)
+    return f"{record_id}\t" + "\t".join(cells) + f"\t{actor_id}\n"
 
 
 def _remember(plan: Plan, entity: str, ids: list[int], numbers: list[int | None]) -> None:
