@@ -9,6 +9,8 @@ import io
 import logging
 import os
 from collections.abc import Callable, Iterator
+from contextlib import closing
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import text
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 ON_DUPLICATE = ("skip", "update", "create")
 CHUNK_ROWS = 5000
 PARALLEL_BYTES = 4 * 1024 * 1024  # about 40,000 rows: worth starting a validator process
+LOCAL_CHUNKS = 2  # validated here while the validator process starts
 UNEXPECTED = "The import stopped on an unexpected error; the rows before it were imported."
 Progress = Callable[[ImportJob], None]
 
@@ -194,27 +197,42 @@ def validate_chunk(plan: Plan, chunk: reader.Chunk) -> Validated:
     return chunk, validate(plan, chunk, outcome), outcome
 
 
-def job_chunks(job: ImportJob, rows: int) -> Iterator[reader.Chunk]:
-    """The job's file in chunks of `rows` records, from where the job stands."""
+def job_chunks(
+    job: ImportJob, rows: int, start: tuple[int, int] | None = None
+) -> Iterator[reader.Chunk]:
+    """The job's file in chunks of `rows` records, from where the job stands (or from `start`:
+    a byte offset and the number of the row there)."""
+    offset, first_row = start or (job.byte_offset, job.next_row)
     return reader.iter_chunks(
         Path(job.source_path or ""),
         reader.CsvFormat(job.options["encoding"], job.options["delimiter"]),
-        start=job.byte_offset,
-        first_row=job.next_row,
+        start=offset,
+        first_row=first_row,
         rows=rows,
     )
 
 
 def _validated(plan: Plan, job: ImportJob, rows: int, *, elsewhere: bool) -> Iterator[Validated]:
     """Each chunk with its valid rows, validated here or, `elsewhere`, by a validator process
-    working a chunk ahead (see `validator`)."""
+    working a chunk ahead (see `validator`).
+
+    The validator process needs a second or two to start (importing the app), so the first
+    LOCAL_CHUNKS are validated here meanwhile, and it starts after them.
+    """
+    chunks = job_chunks(job, rows)
     if not elsewhere:
-        for chunk in job_chunks(job, rows):
+        for chunk in chunks:
             yield validate_chunk(plan, chunk)
         return
     from crm_app.services.importer.validator import ValidatorProcess
 
-    with ValidatorProcess(job.id or 0, rows) as results:
+    with closing(chunks):
+        first = list(islice(chunks, LOCAL_CHUNKS))
+    if not first:
+        return
+    with ValidatorProcess(job.id or 0, rows, (first[-1].end_offset, first[-1].next_row)) as results:
+        for chunk in first:
+            yield validate_chunk(plan, chunk)
         yield from results
 
 

@@ -1,11 +1,11 @@
 """The validator process of a big import.
 
-`python -m crm_app.services.importer.validator JOB_ID ROWS` reads the job's file from where
-the job stands, validates each chunk of ROWS records with the entity's `clean()` (on a database
-session of its own) and writes each result to stdout, pickled, while the importer stores the
-chunk before: validation (Python) and storing (mostly PostgreSQL) overlap on two cores.
-The pipe's small buffer keeps it about a chunk ahead. It stops at the end of the file, or
-when the importer closes the pipe.
+`python -m crm_app.services.importer.validator JOB_ID ROWS OFFSET ROW` reads the job's file
+from byte OFFSET (where row ROW starts), validates each chunk of ROWS records with the entity's
+`clean()` (on a database session of its own) and writes each result to stdout, pickled, while
+the importer stores the chunk before: validation (Python) and storing (mostly PostgreSQL)
+overlap on two cores. The pipe's small buffer keeps it about a chunk ahead. It stops at the
+end of the file, or when the importer closes the pipe.
 
 A separate interpreter rather than `multiprocessing`: spawning re-imports the parent's main
 module, which is not ours to control (a server, a worker, a script).
@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 class ValidatorProcess:
     """Runs the validator for a job; iterate over what `with` gives for the results."""
 
-    def __init__(self, job_id: int, rows: int) -> None:
-        self.command = [sys.executable, "-m", __name__, str(job_id), str(rows)]
+    def __init__(self, job_id: int, rows: int, start: tuple[int, int]) -> None:
+        offset, row = start
+        self.command = [sys.executable, "-m", __name__, *map(str, (job_id, rows, offset, row))]
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Iterator[run.Validated]:
@@ -73,14 +74,14 @@ def main(argv: list[str]) -> int:
     """Validate a job's remaining chunks, writing the results to stdout."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by accident goes to stderr, never into the results
-    job_id, rows = int(argv[0]), int(argv[1])
+    job_id, rows, offset, row = map(int, argv[:4])
     with Session(get_engine()) as session:
         try:
             job = session.get(ImportJob, job_id)
             if job is None:
                 raise run.JobStopped("The import is gone.")
             plan = run.job_plan(session, job)
-            for chunk in run.job_chunks(job, rows):
+            for chunk in run.job_chunks(job, rows, (offset, row)):
                 result = run.validate_chunk(plan, chunk)
                 session.rollback()  # end the read-only transaction: never idle inside one
                 pickle.dump(("chunk", result), out, protocol=pickle.HIGHEST_PROTOCOL)
