@@ -128,7 +128,7 @@ def _add_source() -> rx.Component:
     return rx.form(
         rx.flex(
             rx.box(
-                field("New source", "name", error=S.source_error, max_length=100),
+                field("New source", "source_name", error=S.source_error, max_length=100),
                 flex="1",
                 min_width="12rem",
                 max_width="24rem",
@@ -341,6 +341,7 @@ def _rule_dialog() -> rx.Component:
                 ),
                 on_submit=S.save_rule,
                 reset_on_submit=False,
+                no_validate=True,  # the service's messages show next to each field
                 key=S.rule_form_key,
             ),
             max_width="32rem",

@@ -124,7 +124,7 @@ class LeadSettingsState(AppState):
     @rx.event
     def add_source(self, form: dict):
         """Add a source at the end of the list."""
-        name = str(form.get("name", ""))[:200]
+        name = str(form.get("source_name", ""))[:200]
         self.source_error = ""
         try:
             with self._actor_session() as (session, actor):

@@ -9,6 +9,7 @@ from sqlmodel import select
 from crm_app import routes
 from crm_app.models import Lead, User
 from crm_app.services import lead_form
+from tests.e2e.conftest import sign_in
 
 
 def _make_form(app_server) -> str:
@@ -65,3 +66,26 @@ def test_an_unknown_form_says_so(new_page, app_server):
     expect(
         page.get_by_text("This form does not exist or no longer takes submissions.")
     ).to_be_visible()
+
+
+def test_admin_creates_a_form_and_hands_out_its_link(new_page, app_server):
+    page = new_page()
+    sign_in(page, app_server.admin_email)
+    expect(page.get_by_role("heading", name="Welcome, Alice Admin")).to_be_visible()
+    page.goto("/settings/forms")
+    page.get_by_role("button", name="New form").click()
+    dialog = page.get_by_role("dialog", name="New web form")
+    dialog.get_by_label("Name", exact=True).fill("Webinar sign-up")
+    dialog.get_by_role("checkbox", name="Ask for Company").click()
+    dialog.get_by_role("checkbox", name="Company required").click()
+    dialog.get_by_role("button", name="Save form").click()
+
+    links = page.get_by_role("dialog", name="Link of Webinar sign-up")
+    url = links.get_by_label("Link").input_value()
+    assert url.startswith(app_server.base_url + "/f/")
+    expect(links.get_by_text("/api/v1/forms/" + url.rsplit("/", 1)[-1])).to_be_visible()
+
+    visitor = new_page()
+    visitor.goto(url)
+    expect(visitor.get_by_role("heading", name="Webinar sign-up")).to_be_visible()
+    expect(visitor.get_by_label("Company")).to_be_visible()

@@ -168,7 +168,7 @@ def test_a_rule_with_bad_parts_keeps_the_dialog_open_with_each_error(db, people)
 def test_a_rep_sees_no_settings_and_cannot_add_a_source(db, people):
     page = settings(db, people.bob)
     assert page.sources == [] and page.rules == []
-    page.add_source({"name": "Trade fair"})
+    page.add_source({"source_name": "Trade fair"})
     assert db.exec(select(LeadSource).where(LeadSource.name == "Trade fair")).first() is None
 
 
