@@ -320,6 +320,22 @@ def test_company_column_links_existing_companies_and_creates_missing_ones(db, pe
     assert db.get(Account, acme.id).deleted_at is None
 
 
+def test_company_cells_differing_in_case_or_spaces_are_one_company(db, people, monkeypatch):
+    from crm_app.services.importer import lookups
+
+    monkeypatch.setattr(lookups, "CACHED_CELLS", 0)  # look each chunk's cells up again
+    content = (
+        HEADER + "A,A,a@example.com,,Initech Corp\n"
+        "B,B,b@example.com,,Umbrella\n"
+        "C,C,c@example.com,,INITECH  CORP\n"
+    )
+    job = run(db, people.alice, content, rows=1)
+    a, b, c = live_contacts(db)
+    assert a.account_id == c.account_id != b.account_id
+    assert db.get(Account, a.account_id).name == "Initech Corp"
+    assert job.companies_created == 2
+
+
 def test_owner_column_assigns_by_email_and_refuses_unknown_users(db, people):
     content = "Email,Owner\na@example.com,BOB@example.com\nb@example.com,nobody@example.com\n"
     job = run(db, people.alice, content)

@@ -13,6 +13,8 @@ from crm_app.services import crud, normalize
 from crm_app.services.errors import DomainError
 from crm_app.services.permission import can
 
+CACHED_CELLS = 100_000  # "Company" cells an import remembers between chunks
+
 
 @dataclass
 class Owners:
@@ -60,27 +62,40 @@ def _domain_of(value: str) -> str | None:
         return None
 
 
+def _name(cell: str) -> str:
+    """The name a company created for a "Company" cell gets, and is found by again."""
+    return " ".join(cell.split())[:200]
+
+
 @dataclass
 class Companies:
     """Company ids for "Company" cells: an existing live company by domain or name (the
     oldest when several match); a missing one is created, owned by the importing user, when
-    they may create companies (otherwise the contact is imported without one)."""
+    they may create companies (otherwise the contact is imported without one).
+
+    Cells are remembered between chunks, up to CACHED_CELLS: past that the memory is cleared
+    (a file naming ever more companies keeps memory flat), and a cell seen again is looked up
+    again, finding the company created for it since cells are compared as their names are.
+    """
 
     session: Session
     actor: User
-    _ids: dict[str, int | None] = field(default_factory=dict)
-    created: list[tuple[int, str]] = field(default_factory=list)  # (id, cell) this chunk
+    _ids: dict[str, int | None] = field(default_factory=dict)  # by lowercased name
+    created: list[tuple[int, str]] = field(default_factory=list)  # (id, name) this chunk
 
     def resolve(self, cells: set[str]) -> dict[str, int | None]:
-        """Company id (or None) per cell (compared without case)."""
+        """Company id (or None) per cell (compared without case or repeated spaces)."""
         self.created = []
-        wanted = {c.lower() for c in cells} - set(self._ids)
+        if len(self._ids) > CACHED_CELLS:
+            self._ids.clear()
+        keys = {cell: _name(cell).lower() for cell in cells}
+        wanted = set(keys.values()) - set(self._ids)
         if wanted:
             self._lookup(wanted)
-            missing = sorted(c for c in wanted if self._ids.get(c) is None)
+            missing = sorted(k for k in wanted if self._ids.get(k) is None)
             if missing and can(self.session, self.actor, "account", "create"):
-                self._create(missing, cells)
-        return {c: self._ids.get(c.lower()) for c in cells}
+                self._create(missing, {key: _name(cell) for cell, key in sorted(keys.items())})
+        return {cell: self._ids.get(key) for cell, key in keys.items()}
 
     def _lookup(self, wanted: set[str]) -> None:
         domains = {c: d for c in wanted if (d := _domain_of(c))}
@@ -103,24 +118,23 @@ class Companies:
             by_name.setdefault(name, account_id)
             if domain:
                 by_domain.setdefault(domain, account_id)
-        for cell in wanted:
-            domain = domains.get(cell)
-            self._ids[cell] = (by_domain.get(domain) if domain else None) or by_name.get(cell)
+        for key in wanted:
+            domain = domains.get(key)
+            self._ids[key] = (by_domain.get(domain) if domain else None) or by_name.get(key)
 
-    def _create(self, missing: list[str], cells: set[str]) -> None:
-        shown = {c.lower(): c for c in sorted(cells)}
+    def _create(self, missing: list[str], names: dict[str, str]) -> None:
         rows = [
             {
-                "name": " ".join(shown[c].split())[:200],
-                "domain": _domain_of(c),
+                "name": names[key],
+                "domain": _domain_of(key),
                 "owner_id": self.actor.id,
                 "created_by": self.actor.id,
             }
-            for c in missing
+            for key in missing
         ]
         ids = self.session.execute(
             insert(Account).returning(Account.id, sort_by_parameter_order=True), rows
         ).scalars()
-        for cell, account_id in zip(missing, ids, strict=True):
-            self._ids[cell] = account_id
-            self.created.append((account_id, cell))
+        for key, account_id in zip(missing, ids, strict=True):
+            self._ids[key] = account_id
+            self.created.append((account_id, names[key]))
