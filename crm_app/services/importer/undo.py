@@ -5,7 +5,6 @@ updated get back the values they had, field by field, unless someone changed tha
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import ARRAY, any_, bindparam, exists, func, select, update
@@ -67,63 +66,74 @@ def _trash_created(session: Session, job: ImportJob, spec: EntitySpec) -> int:
     return session.execute(statement).rowcount
 
 
-def _batches(iterable, size: int):
-    iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 def _revert_updates(session: Session, job: ImportJob, spec: EntitySpec) -> int:
-    """Put back each updated field whose value is still what the import wrote."""
+    """Put back each updated field whose value is still what the import wrote, BATCH records
+    at a time (a big import may have updated millions: they are never all in memory)."""
+    reverted, after = 0, 0
+    while batch := _updated(session, job, spec, after):
+        reverted += _revert_batch(session, spec, batch)
+        after = batch[-1][0]
+    return reverted
+
+
+def _updated(session: Session, job: ImportJob, spec: EntitySpec, after: int) -> list:
+    """The next BATCH (record id, changes) the job recorded for updated records, by id."""
+    return list(
+        session.execute(
+            select(ImportRecord.record_id, ImportRecord.changes)
+            .where(
+                ImportRecord.job_id == job.id,
+                ImportRecord.entity == spec.entity,
+                ImportRecord.action == "updated",
+                ImportRecord.record_id > after,
+            )
+            .order_by(ImportRecord.record_id)
+            .limit(BATCH)
+        ).all()
+    )
+
+
+def _revert_batch(session: Session, spec: EntitySpec, batch: list) -> int:
+    """Restore one batch of records; returns how many got a value back."""
     model = spec.model
     table = model.__table__
-    records = session.execute(
-        select(ImportRecord.record_id, ImportRecord.changes)
-        .where(
-            ImportRecord.job_id == job.id,
-            ImportRecord.entity == spec.entity,
-            ImportRecord.action == "updated",
+    ids = bindparam("ids", [r for r, _ in batch], ARRAY(model.id.type))
+    columns = [getattr(model, c) for c in spec.columns]
+    current = {
+        row[0]: dict(zip(spec.columns, row[1:], strict=True))
+        for row in session.execute(
+            select(model.id, *columns)
+            .where(model.id == any_(ids), model.deleted_at.is_(None))
+            .with_for_update()
         )
-        .order_by(ImportRecord.record_id)
-    ).all()
-    reverted = 0
-    for batch in _batches(records, BATCH):
-        ids = bindparam("ids", [r for r, _ in batch], ARRAY(model.id.type))
-        columns = [getattr(model, c) for c in spec.columns]
-        current = {
-            row[0]: dict(zip(spec.columns, row[1:], strict=True))
-            for row in session.execute(
-                select(model.id, *columns)
-                .where(model.id == any_(ids), model.deleted_at.is_(None))
-                .with_for_update()
-            )
+    }
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for record_id, changes in batch:
+        now = current.get(record_id)
+        if now is None:
+            continue  # trashed since: leave it there
+        restore = {
+            name: before
+            for name, (before, after) in changes.items()
+            if name in now and now[name] == after
         }
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for record_id, changes in batch:
-            now = current.get(record_id)
-            if now is None:
-                continue  # trashed since: leave it there
-            restore = {
-                name: before
-                for name, (before, after) in changes.items()
-                if name in now and now[name] == after
-            }
-            if restore:
-                names = tuple(sorted(restore))
-                groups[names].append({"_id": record_id, **{f"v_{n}": restore[n] for n in names}})
-        for names, params in groups.items():
-            statement = (
-                update(model)
-                .where(model.id == bindparam("_id"))
-                .values(
-                    {
-                        **{n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names},
-                        "version": model.version + 1,
-                        "updated_at": func.now(),
-                    }
-                )
-                .execution_options(synchronize_session=False)
+        if restore:
+            names = tuple(sorted(restore))
+            groups[names].append({"_id": record_id, **{f"v_{n}": restore[n] for n in names}})
+    reverted = 0
+    for names, params in groups.items():
+        statement = (
+            update(model)
+            .where(model.id == bindparam("_id"))
+            .values(
+                {
+                    **{n: bindparam(f"v_{n}", type_=table.c[n].type) for n in names},
+                    "version": model.version + 1,
+                    "updated_at": func.now(),
+                }
             )
-            session.connection().execute(statement, params)
-            reverted += len(params)
+            .execution_options(synchronize_session=False)
+        )
+        session.connection().execute(statement, params)
+        reverted += len(params)
     return reverted
