@@ -235,6 +235,23 @@ def test_update_applies_the_files_values_and_undo_restores_them(db, people):
     assert [c.id for c in live_contacts(db)] == [old.id]  # the created one is in the trash
 
 
+def test_undo_restores_every_updated_record_however_many(db, people, monkeypatch):
+    from crm_app.services.importer import undo
+
+    monkeypatch.setattr(undo, "BATCH", 2)  # read the update records two at a time
+    olds = [
+        make_contact(db, owner=people.bob, email=f"p{i}@example.com", title="Analyst")
+        for i in range(5)
+    ]
+    content = "Email,Title\n" + "".join(f"p{i}@example.com,CTO\n" for i in range(5))
+    job = run(db, people.alice, content, on_duplicate="update")
+    assert job.updated_count == 5
+    importer.undo_import(db, actor=people.alice, job_id=job.id)
+    for old in olds:
+        db.refresh(old)
+    assert [old.title for old in olds] == ["Analyst"] * 5
+
+
 def test_undo_keeps_a_field_someone_edited_after_the_import(db, people):
     old = make_contact(db, owner=people.bob, email="ada@example.com", title="Analyst")
     job = run(db, people.alice, "Email,Title\nada@example.com,CTO\n", on_duplicate="update")
