@@ -808,6 +808,7 @@ def saved_views_nav() -> rx.Component:
                 ),
                 _saved_view_list(SavedViewState.contact_views, "Saved contact views", "users"),
                 _saved_view_list(SavedViewState.account_views, "Saved company views", "building-2"),
+                _saved_view_list(SavedViewState.lead_views, "Saved lead views", "user-plus"),
                 _saved_view_list(SavedViewState.deal_views, "Saved deal views", "handshake"),
                 spacing="1",
                 width="100%",

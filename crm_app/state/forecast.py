@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import reflex as rx
 from sqlmodel import Session
@@ -56,13 +55,29 @@ def forecast_rows(found: deal_report.Forecast) -> list[ForecastRow]:
     ]
 
 
-def chart_data(found: deal_report.Forecast) -> list[dict[str, Any]]:
-    """The total per month and currency for the bar chart (numbers only draw bars here; the
-    table shows the exact amounts)."""
-    return [
-        {"month": month_label(m), **{c: float(v) for c, v in found.total.months[m].items()}}
-        for m in found.months
-    ]
+def chart_data(found: deal_report.Forecast) -> list[dict[str, str]]:
+    """A bar per month and currency, as a share of the largest one in that currency (the
+    table shows the exact amounts): month, currency, width ("57%"), label, colour."""
+    currencies = sorted(found.total.total)
+    largest = {
+        c: max((found.total.months[m].get(c, Decimal(0)) for m in found.months), default=0)
+        for c in currencies
+    }
+    bars = []
+    for month in found.months:
+        for i, currency in enumerate(currencies):
+            value = found.total.months[month].get(currency, Decimal(0))
+            share = value / largest[currency] * 100 if largest[currency] else 0
+            bars.append(
+                {
+                    "month": month_label(month),
+                    "currency": currency,
+                    "width": f"{max(share, 0.5 if value else 0):.1f}%",
+                    "label": f"{value:,.0f} {currency}",
+                    "color": BAR_COLORS[i % len(BAR_COLORS)],
+                }
+            )
+    return bars
 
 
 class ForecastState(AppState):
@@ -77,7 +92,7 @@ class ForecastState(AppState):
     months: list[str] = []
     rows: list[ForecastRow] = []
     total: ForecastRow = ForecastRow(owner="Total", cells=[], total="—")
-    chart: list[dict[str, Any]] = []
+    chart: list[dict[str, str]] = []
     currencies: list[str] = []
 
     @rx.event
@@ -143,11 +158,3 @@ class ForecastState(AppState):
             return None
         self.owner_id = value
         return self._rebuild()
-
-    @rx.var
-    def bars(self) -> list[dict[str, str]]:
-        """A bar per currency, each its own colour."""
-        return [
-            {"key": c, "color": BAR_COLORS[i % len(BAR_COLORS)]}
-            for i, c in enumerate(self.currencies)
-        ]

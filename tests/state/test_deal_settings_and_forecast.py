@@ -129,9 +129,12 @@ def test_the_forecast_sums_weighted_amounts_by_month_per_owner_and_in_total(db, 
         ("Carol Rep", ["40.00 EUR", "—"], "40.00 EUR"),
     ]
     assert page.total.cells == ["40.00 EUR + 100.00 USD", "1,000.00 USD"]
-    assert page.chart == [
-        {"month": "Apr 2026", "EUR": 40.0, "USD": 100.0},
-        {"month": "May 2026", "USD": 1000.0},
+    bars = [(b["month"], b["label"], b["width"]) for b in page.chart]
+    assert bars == [
+        ("Apr 2026", "40 EUR", "100.0%"),  # the largest EUR month
+        ("Apr 2026", "100 USD", "10.0%"),  # a tenth of May's USD
+        ("May 2026", "0 EUR", "0.0%"),
+        ("May 2026", "1,000 USD", "100.0%"),
     ]
     page.choose_owner(str(people.carol.id))
     assert [r.owner for r in page.rows] == ["Carol Rep"] and page.currencies == ["EUR"]
