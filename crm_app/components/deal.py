@@ -355,7 +355,7 @@ def stage_history(P: Any) -> rx.Component:
                 rx.table.header(
                     rx.table.row(
                         *[
-                            rx.table.column_header_cell(h)
+                            rx.table.column_header_cell(h, white_space="nowrap")
                             for h in ("Stage", "Entered", "Left", "Time in stage")
                         ]
                     )
