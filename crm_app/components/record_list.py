@@ -7,7 +7,6 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.components.ui import VISUALLY_HIDDEN, field, no_access
-from crm_app.state.base import AppState
 from crm_app.state.record_list import ANY, PAGE_SIZES
 from crm_app.state.saved_view import SavedViewState
 
@@ -138,7 +137,7 @@ def toolbar(S, *, placeholder: str, views: rx.Var, all_label: str, all_href: str
             _column_chooser(S),
             _views_menu(S, views, all_label, all_href),
             rx.cond(
-                AppState.can_import_export,
+                S.can_export,
                 rx.link(
                     rx.button(rx.icon("download", size=16), "Export CSV", variant="soft"),
                     href=S.export_href,

@@ -16,7 +16,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true, tuple_
 from sqlmodel import Session
 
-from crm_app.models import Account, Activity, AuditEvent, Contact, Deal, Lead, User
+from crm_app.models import (
+    Account,
+    Activity,
+    AuditEvent,
+    Contact,
+    Deal,
+    Lead,
+    Pipeline,
+    Stage,
+    User,
+)
 from crm_app.services import crud, custom_field, custom_value
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import decode_cursor, encode_cursor
@@ -51,7 +61,26 @@ FIELD_LABELS = {
     "postal_code": "Postal code",
     "country": "Country",
     "description": "Description",
+    "company_name": "Company",
+    "source": "Source",
+    "status": "Status",
+    "pipeline_id": "Pipeline",
+    "stage_id": "Stage",
+    "primary_contact_id": "Primary contact",
+    "amount": "Amount",
+    "currency": "Currency",
+    "recurring_monthly_value": "Monthly recurring value",
+    "expected_close_date": "Expected close",
+    "probability": "Probability",
+    "lost_reason": "Lost reason",
+    "converted_contact_id": "Converted to contact",
+    "converted_account_id": "Converted to company",
+    "converted_deal_id": "Converted to deal",
 }
+# Bookkeeping a person does not read in a timeline (a card's place in its column).
+UNSHOWN = frozenset({"position", "stage_entered_at", "closed_at", "won_at", "score"})
+# Plain words stored lowercase, shown capitalised ("Status: Qualified").
+WORDS = frozenset({"lifecycle_stage", "status"})
 # The order changes are listed in: the order of the record's form.
 FIELD_ORDER = {
     "contact": (
@@ -251,7 +280,8 @@ def _activity_item(row: Any) -> TimelineItem:
 
 def _event_item(event: AuditEvent, who: str | None, names: _Names) -> TimelineItem:
     order = FIELD_ORDER.get(event.entity, ())
-    changes = dict(sorted((event.changes or {}).items(), key=lambda kv: _position(order, kv[0])))
+    shown = {k: v for k, v in (event.changes or {}).items() if k not in UNSHOWN}
+    changes = dict(sorted(shown.items(), key=lambda kv: _position(order, kv[0])))
     if event.action == "create":
         lines = [line for key, pair in changes.items() for line in names.created(key, pair)]
     else:
@@ -292,12 +322,29 @@ def _pair(value: Any) -> tuple[Any, Any] | None:
     return None
 
 
+def _contact_name() -> Any:
+    return func.trim(func.concat(Contact.first_name, " ", Contact.last_name))
+
+
+# Ids a change can mention, named in one query per kind: (model, name column, noun).
+NAMED: dict[str, tuple[Any, Any, str]] = {
+    "owner_id": (User, User.name, "user"),
+    "account_id": (Account, Account.name, "company"),
+    "pipeline_id": (Pipeline, Pipeline.name, "pipeline"),
+    "stage_id": (Stage, Stage.name, "stage"),
+    "primary_contact_id": (Contact, _contact_name(), "contact"),
+    "converted_contact_id": (Contact, _contact_name(), "contact"),
+    "converted_account_id": (Account, Account.name, "company"),
+    "converted_deal_id": (Deal, Deal.name, "deal"),
+}
+
+
 class _Names:
     """Names for the ids and custom-field keys that a page of changes mentions, each kind
     looked up in one query."""
 
     def __init__(self, session: Session, entity: str, events: list[AuditEvent]) -> None:
-        mentioned: dict[str, set[int]] = {"owner_id": set(), "account_id": set()}
+        mentioned: dict[str, set[int]] = {key: set() for key in NAMED}
         custom = False
         for event in events:
             for key, value in (event.changes or {}).items():
@@ -305,29 +352,21 @@ class _Names:
                 if key in mentioned:
                     mentioned[key] |= {int(v) for v in pair if isinstance(v, int)}
                 custom = custom or key == "custom"
-        self.users: dict[int, str] = {}
-        self.accounts: dict[int, str] = {}
-        if mentioned["owner_id"]:
-            rows = session.execute(
-                select(User.id, User.name).where(User.id.in_(mentioned["owner_id"]))
-            )
-            self.users = dict(rows.all())
-        if mentioned["account_id"]:
-            rows = session.execute(
-                select(Account.id, Account.name).where(Account.id.in_(mentioned["account_id"]))
-            )
-            self.accounts = dict(rows.all())
+        self.names: dict[str, dict[int, str]] = {}
+        for key, ids in mentioned.items():
+            if ids:
+                model, name = NAMED[key][:2]
+                rows = session.execute(select(model.id, name).where(model.id.in_(ids)))
+                self.names[key] = dict(rows.all())
         self.fields = (
             {d.key: d for d in custom_field.list_fields(session, entity=entity)} if custom else {}
         )
 
     def value(self, key: str, value: Any) -> str:
         """How one field's stored value reads."""
-        if key == "owner_id" and isinstance(value, int):
-            return self.users.get(value, f"user #{value}")
-        if key == "account_id" and isinstance(value, int):
-            return self.accounts.get(value, f"company #{value}")
-        if key == "lifecycle_stage" and isinstance(value, str):
+        if key in NAMED and isinstance(value, int):
+            return self.names.get(key, {}).get(value, f"{NAMED[key][2]} #{value}")
+        if key in WORDS and isinstance(value, str):
             return value.capitalize()
         return _plain(value)
 

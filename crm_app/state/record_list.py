@@ -135,6 +135,7 @@ class RecordListState(AppState, mixin=True):
     can_read: bool = True
     can_edit: bool = False  # may update some of these records (bulk owner and tags)
     can_delete: bool = False
+    can_export: bool = False  # this kind of record, to CSV
     selected: list[str] = []
     all_matching: bool = False
     bulk_delete_open: bool = False
@@ -253,6 +254,7 @@ class RecordListState(AppState, mixin=True):
         resource = views.entity_list(spec.entity).resource
         self.can_edit = can(session, actor, resource, "update")
         self.can_delete = can(session, actor, resource, "delete")
+        self.can_export = can(session, actor, resource, "export")
         self.catalog = [
             {"key": c.key, "label": c.label, "sort": c.sort or ""}
             for c in views.list_columns(session, entity=spec.entity)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlmodel import select
 
 from crm_app.models import Activity, CustomFieldDefinition, utcnow
 from crm_app.services import account as accounts
@@ -169,3 +170,15 @@ def test_the_record_must_be_readable_and_the_cursor_genuine(db, people):
     contacts.delete_contact(db, actor=people.bob, contact_id=c.id)
     with pytest.raises(NotFound):
         timeline.timeline(db, actor=people.bob, entity="contact", record_id=c.id)
+
+
+def test_a_deal_move_reads_as_stage_names_without_its_place_in_the_column(db, people):
+    from crm_app.models import Stage
+    from crm_app.services import deal as deals
+    from tests.factories import make_deal
+
+    deal = make_deal(db, owner=people.bob, name="Orion")
+    discovery = db.exec(select(Stage).where(Stage.name == "Discovery")).one()
+    deals.move_deal(db, actor=people.bob, deal_id=deal.id, stage_id=discovery.id)
+    page = timeline.timeline(db, actor=people.bob, entity="deal", record_id=deal.id)
+    assert page.items[0].lines == ["Stage: Qualification → Discovery"]
