@@ -240,6 +240,8 @@ def _copy_text(value: Any) -> str:
     adapting each value)."""
     if value is None:
         return "\\N"
+    if not value and isinstance(value, list | dict):
+        return "{}"  # most rows' tags and custom fields: as an array and as JSON alike
     if isinstance(value, str):
         text_value = value
     elif isinstance(value, bool):
