@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import reflex as rx
@@ -207,10 +208,13 @@ def protected_page(
     """Decorator: wrap a page body in the app shell."""
 
     def decorate(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        # wraps: the page takes the body's module, and Reflex writes a page's compiled parts
+        # to a file per module; without it every page's parts landed in layout's one file,
+        # which every page then downloaded.
+        @functools.wraps(body)
         def page() -> rx.Component:
             return app_shell(title, body())
 
-        page.__name__ = body.__name__
         return page
 
     return decorate

@@ -40,7 +40,9 @@ def _drag(page, card, target) -> None:
     page.mouse.move(start["x"] + 20, start["y"] + 12)
     page.mouse.down()
     page.mouse.move(start["x"] + 30, start["y"] + 30, steps=5)
+    page.wait_for_timeout(150)  # past the click threshold: the library lifts the card
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=25)
+    page.wait_for_timeout(150)  # it sees the pointer over the target before the drop
     page.mouse.up()
 
 
