@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from crm_app.components.inline_edit import company_picker
+from crm_app.components.inline_edit import company_picker, record_picker
 from crm_app.components.record import section_card
 from crm_app.components.ui import VISUALLY_HIDDEN, select_field
 
@@ -16,52 +16,16 @@ LABEL_STYLE = {"font_weight": "500", "font_size": "0.875rem"}
 
 def contact_picker(state: Any, *, label: str, auto_focus: bool = False, **props) -> rx.Component:
     """Search contacts as one types; picking one calls the state's `choose_contact`."""
-    options = rx.vstack(
-        rx.foreach(
-            state.contact_options,
-            lambda c: rx.button(
-                c.label,
-                type="button",
-                variant="ghost",
-                role="option",
-                width="100%",
-                justify="start",
-                on_click=state.choose_contact(c.value),
-            ),
-        ),
-        role="listbox",
-        aria_label="Matching contacts",
-        spacing="1",
-        padding="0.25rem",
-        position="absolute",
-        top="calc(100% + 4px)",
-        left="0",
-        right="0",
-        z_index="10",
-        background=rx.color("gray", 1),
-        border=f"1px solid {rx.color('gray', 6)}",
-        border_radius="var(--radius-3)",
-        box_shadow="var(--shadow-4)",
-    )
-    return rx.box(
-        rx.debounce_input(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=14)),
-                value=state.contact_query,
-                on_change=state.search_contacts,
-                on_key_down=state.contact_key,
-                placeholder="Search contacts…",
-                aria_label=label,
-                auto_complete="off",
-                auto_focus=auto_focus,
-                width="100%",
-                **props,
-            ),
-            debounce_timeout=250,
-        ),
-        rx.cond(state.contact_options.length() > 0, options),
-        position="relative",
-        width="100%",
+    return record_picker(
+        noun="contacts",
+        query=state.contact_query,
+        options=state.contact_options,
+        on_search=state.search_contacts,
+        on_key=state.contact_key,
+        on_choose=state.choose_contact,
+        label=label,
+        auto_focus=auto_focus,
+        **props,
     )
 
 

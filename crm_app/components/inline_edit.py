@@ -177,11 +177,23 @@ def _error(message: rx.Var) -> rx.Component:
     return rx.cond(message != "", rx.text(message, color_scheme="red", size="2", role="alert"))
 
 
-def company_picker(state: Any, *, label: str, auto_focus: bool = False, **props) -> rx.Component:
-    """Search companies as one types; picking one calls the state's `choose_company`."""
-    options = rx.vstack(
+def record_picker(
+    *,
+    noun: str,
+    query: rx.Var,
+    options: rx.Var,
+    on_search: Any,
+    on_key: Any,
+    on_choose: Any,
+    label: str,
+    auto_focus: bool = False,
+    **props,
+) -> rx.Component:
+    """Search records of one kind ("companies", "contacts") as one types; picking one calls
+    `on_choose` with its value."""
+    listbox = rx.vstack(
         rx.foreach(
-            state.company_options,
+            options,
             lambda c: rx.button(
                 c.label,
                 type="button",
@@ -189,11 +201,11 @@ def company_picker(state: Any, *, label: str, auto_focus: bool = False, **props)
                 role="option",
                 width="100%",
                 justify="start",
-                on_click=state.choose_company(c.value),
+                on_click=on_choose(c.value),
             ),
         ),
         role="listbox",
-        aria_label="Matching companies",
+        aria_label=f"Matching {noun}",
         spacing="1",
         padding="0.25rem",
         position="absolute",
@@ -210,10 +222,10 @@ def company_picker(state: Any, *, label: str, auto_focus: bool = False, **props)
         rx.debounce_input(
             rx.input(
                 rx.input.slot(rx.icon("search", size=14)),
-                value=state.company_query,
-                on_change=state.search_companies,
-                on_key_down=state.company_key,
-                placeholder="Search companies…",
+                value=query,
+                on_change=on_search,
+                on_key_down=on_key,
+                placeholder=f"Search {noun}…",
                 aria_label=label,
                 auto_complete="off",
                 auto_focus=auto_focus,
@@ -222,9 +234,24 @@ def company_picker(state: Any, *, label: str, auto_focus: bool = False, **props)
             ),
             debounce_timeout=250,
         ),
-        rx.cond(state.company_options.length() > 0, options),
+        rx.cond(options.length() > 0, listbox),
         position="relative",
         width="100%",
+    )
+
+
+def company_picker(state: Any, *, label: str, auto_focus: bool = False, **props) -> rx.Component:
+    """Search companies as one types; picking one calls the state's `choose_company`."""
+    return record_picker(
+        noun="companies",
+        query=state.company_query,
+        options=state.company_options,
+        on_search=state.search_companies,
+        on_key=state.company_key,
+        on_choose=state.choose_company,
+        label=label,
+        auto_focus=auto_focus,
+        **props,
     )
 
 
