@@ -156,14 +156,7 @@ def _refuse_duplicates(session: Session, values: dict[str, Any], exclude_id: int
         session, email=values.get("email"), phone=values.get("phone"), exclude_id=exclude_id
     )
     if matches:
-        same_email = values.get("email") and any(m.detail == values["email"] for m in matches)
-        field = "email" if same_email else "phone"
-        what = "e-mail" if field == "email" else "phone number"
-        raise DuplicateFound(
-            f"A contact with this {what} already exists.",
-            matches,
-            [FieldError(field, f"Already used by {matches[0].label}.")],
-        )
+        raise DuplicateFound.by_email_or_phone("A contact", matches, values.get("email"))
 
 
 def create_contact(

@@ -96,6 +96,20 @@ class DuplicateFound(Conflict):
         super().__init__(message, errors)
         self.matches = matches
 
+    @classmethod
+    def by_email_or_phone(
+        cls, record: str, matches: list[Match], email: str | None
+    ) -> DuplicateFound:
+        """People (contacts, leads) found by their e-mail or phone: the error names the field
+        that matched ("A contact with this e-mail already exists.")."""
+        field = "email" if email and any(m.detail == email for m in matches) else "phone"
+        what = "e-mail" if field == "email" else "phone number"
+        return cls(
+            f"{record} with this {what} already exists.",
+            matches,
+            [FieldError(field, f"Already used by {matches[0].label}.")],
+        )
+
 
 class StaleVersion(DomainError):
     """Someone else saved the record since it was read."""
