@@ -252,7 +252,7 @@ class DealBoardState(AppState):
 
     def _move(
         self, deal_id: str, stage_id: str, *, lost_reason: str | None = None, **slot: int | None
-    ) -> rx.event.EventSpec | None:
+    ) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
         try:
             with self._actor_session() as (session, actor):
                 deals.move_deal(
@@ -264,17 +264,13 @@ class DealBoardState(AppState):
                     ip=self._client_ip(),
                     **slot,
                 )
-        except ValidationFailed as error:
-            if lost_reason is not None and error.errors:
-                self.lost_reason_error = error.errors[0].message
-                return None
-            self.version += 1
-            self._close_dialog()
-            return [error_event(error), self._rebuild()]
         except DomainError as error:
-            self.version += 1
+            if lost_reason is not None and isinstance(error, ValidationFailed) and error.errors:
+                self.lost_reason_error = error.errors[0].message  # shown in the dialog
+                return None
+            self.version += 1  # the card goes back where it was
             self._close_dialog()
-            return [error_event(error), self._rebuild()]
+            return [e for e in (error_event(error), self._rebuild()) if e is not None]
         self._close_dialog()
         return self._rebuild()
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-import reflex as rx
-from reflex.istate.data import ReflexURL, RouterData
 from sqlmodel import select
 
 from crm_app import routes
@@ -18,20 +16,7 @@ from crm_app.state.lead import LeadPageState
 from crm_app.state.lead_settings import LeadSettingsState
 from crm_app.state.public_form import PublicFormState
 from tests.factories import make_account, make_contact, make_lead, make_scoring_rule
-
-
-def state_of(cls, db, actor, url: str):
-    """The page's state, acting as `actor` in the test's transaction, at `url`."""
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-
-    @contextmanager
-    def as_actor():
-        yield db, actor
-
-    object.__setattr__(state, "_actor_session", as_actor)
-    root.router = RouterData(url=ReflexURL(f"http://testserver{url}"))
-    return state
+from tests.state.test_record_pages import state_of
 
 
 def lead_page(db, actor, lead: Lead) -> LeadPageState:
