@@ -60,13 +60,17 @@ get_settings.cache_clear()
 
 @pytest.fixture(scope="session")
 def engine():
-    """The test database's engine, with the schema migrated once; dropped after the run."""
+    """The test database's engine, with the schema migrated once."""
     from crm_app.db import get_engine, migrate
 
     engine = get_engine()
     migrate()
     yield engine
     engine.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Drop this run's database, which was created at import: also when no test used it."""
     drop_database(SERVER_URL, TEST_DB_NAME)
 
 
