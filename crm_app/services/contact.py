@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from crm_app.models import Account, Contact, LifecycleStage, User
@@ -137,18 +137,9 @@ def find_duplicates(
     session: Session, *, email: str | None, phone: str | None, exclude_id: int | None = None
 ) -> list[Match]:
     """Live contacts with the same normalised e-mail or phone."""
-    conditions = []
-    if email:
-        conditions.append(func.lower(Contact.email) == email)
-    if phone:
-        conditions.append(Contact.phone == phone)
-    if not conditions:
-        return []
-    query = select(Contact).where(or_(*conditions), Contact.deleted_at.is_(None))
-    if exclude_id is not None:
-        query = query.where(Contact.id != exclude_id)
-    found = session.execute(query.order_by(Contact.id).limit(5)).scalars().all()
-    return [Match(c.id, display_name(c), c.email or c.phone or "") for c in found]
+    return crud.same_email_or_phone(
+        session, Contact, email=email, phone=phone, exclude_id=exclude_id, name=display_name
+    )
 
 
 def _refuse_duplicates(session: Session, values: dict[str, Any], exclude_id: int | None) -> None:

@@ -3,16 +3,18 @@ the trash. Concept services (contact, account, ...) build on these."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, SQLModel
 
 from crm_app.models import User
 from crm_app.models.base import utcnow
 from crm_app.services import audit
-from crm_app.services.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
+from crm_app.services.errors import Forbidden, Match, NotFound, StaleVersion, ValidationFailed
 from crm_app.services.permission import require
 
 T = TypeVar("T", bound=SQLModel)
@@ -169,3 +171,29 @@ def restore(
         session, actor=actor, action="restore", entity=resource, entity_id=record.id, ip=ip
     )
     return record
+
+
+def same_email_or_phone(
+    session: Session,
+    model: Any,
+    *,
+    email: str | None,
+    phone: str | None,
+    exclude_id: int | None,
+    name: Callable[[Any], str],
+    where: tuple[ColumnElement[bool], ...] = (),
+) -> list[Match]:
+    """Up to five live people (contacts, leads) with the same normalised e-mail or phone,
+    oldest first, narrowed by `where`."""
+    conditions = []
+    if email:
+        conditions.append(func.lower(model.email) == email)
+    if phone:
+        conditions.append(model.phone == phone)
+    if not conditions:
+        return []
+    query = select(model).where(or_(*conditions), model.deleted_at.is_(None), *where)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    found = session.execute(query.order_by(model.id).limit(5)).scalars().all()
+    return [Match(r.id, name(r), r.email or r.phone or "") for r in found]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from crm_app.models import Lead, LeadStatus, User
@@ -186,20 +186,15 @@ def find_duplicates(
     session: Session, *, email: str | None, phone: str | None, exclude_id: int | None = None
 ) -> list[Match]:
     """Live, not yet converted leads with the same normalised e-mail or phone."""
-    conditions = []
-    if email:
-        conditions.append(func.lower(Lead.email) == email)
-    if phone:
-        conditions.append(Lead.phone == phone)
-    if not conditions:
-        return []
-    query = select(Lead).where(
-        or_(*conditions), Lead.deleted_at.is_(None), Lead.status != LeadStatus.converted
+    return crud.same_email_or_phone(
+        session,
+        Lead,
+        email=email,
+        phone=phone,
+        exclude_id=exclude_id,
+        name=display_name,
+        where=(Lead.status != LeadStatus.converted,),
     )
-    if exclude_id is not None:
-        query = query.where(Lead.id != exclude_id)
-    found = session.execute(query.order_by(Lead.id).limit(5)).scalars().all()
-    return [Match(lead.id, display_name(lead), lead.email or lead.phone or "") for lead in found]
 
 
 def _refuse_duplicates(session: Session, values: dict[str, Any], exclude_id: int | None) -> None:
