@@ -11,7 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.components import record_list as shared
-from crm_app.components.ui import VISUALLY_HIDDEN, no_access
+from crm_app.components.ui import no_access
 
 SCORE_STYLE = {
     "& .crm-score": {"display": "inline-flex", "align-items": "center", "gap": "0.5rem"},
@@ -48,59 +48,9 @@ def _cell(row: rx.Var, key: rx.Var) -> rx.Component:
     )
 
 
-def _row(S, row: rx.Var) -> rx.Component:
-    return rx.el.tr(
-        rx.cond(
-            S.can_select,
-            rx.el.td(
-                rx.el.input(
-                    type="checkbox",
-                    checked=S.selected.contains(row["id"]),
-                    on_change=S.flip_row(row["id"]),
-                    aria_label="Select " + row["name"],
-                    class_name="crm-row-check",
-                ),
-                class_name="rt-TableCell",
-            ),
-        ),
-        rx.el.th(
-            rx.link(row["name"], href=row["href"], weight="medium"),
-            scope="row",
-            class_name="rt-TableCell rt-TableRowHeaderCell",
-        ),
-        rx.foreach(S.body_columns, lambda key: _cell(row, key)),
-        class_name="rt-TableRow",
-    )
-
-
 def lead_table(S) -> rx.Component:
     """One page of leads, as `record_table` draws records, with the score as a bar."""
-    return rx.table.root(
-        rx.el.caption("Leads", style=VISUALLY_HIDDEN),
-        rx.table.header(
-            rx.table.row(
-                rx.cond(
-                    S.can_select,
-                    rx.table.column_header_cell(
-                        rx.el.input(
-                            type="checkbox",
-                            checked=S.page_selected,
-                            on_change=S.flip_page,
-                            aria_label="Select all on this page",
-                            class_name="crm-row-check",
-                        ),
-                        width="2.5rem",
-                    ),
-                ),
-                rx.foreach(S.header_columns, lambda c: shared._header_cell(S, c)),
-            )
-        ),
-        rx.table.body(rx.foreach(S.rows, lambda r: _row(S, r)), style=shared.ROWS_STYLE),
-        variant="surface",
-        size="2",
-        width="100%",
-        style={**shared.TABLE_STYLE, **SCORE_STYLE},
-    )
+    return shared.record_table(S, "Leads", cell=_cell, style=SCORE_STYLE)
 
 
 def _toolbar(S, *, placeholder: str, views: rx.Var, all_label: str, all_href: str):
