@@ -14,6 +14,7 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     cors_allowed_origins=settings.allowed_origins,
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     redis_url=settings.redis_url or None,
     state_manager_mode="redis" if settings.redis_url else "disk",
     plugins=[

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = Field(None, alias="CRM_SECURE_COOKIES")
     worker_in_process: bool = Field(True, alias="CRM_WORKER_IN_PROCESS")
     worker_concurrency: int = Field(1, ge=1, le=8, alias="CRM_WORKER_CONCURRENCY")
+    # Reverse proxies in front of the app whose X-Forwarded-For entries are believed; 0 (the
+    # default) uses the connection's peer address, which a client cannot forge.
+    trusted_proxy_hops: int = Field(0, ge=0, le=10, alias="CRM_TRUSTED_PROXY_HOPS")
 
     @field_validator("base_url")
     @classmethod
@@ -101,3 +104,13 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def client_address(peer: str | None, forwarded_for: str | None, hops: int) -> str | None:
+    """The client's address: the peer's, or behind `hops` trusted proxies the entry they
+    appended to X-Forwarded-For (`hops` from the right); entries further left are the
+    client's own word and never trusted. Reflex applies the same rule to the websocket."""
+    if hops <= 0 or not forwarded_for:
+        return peer
+    entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+    return entries[-hops] if len(entries) >= hops else peer

@@ -13,6 +13,7 @@ from crm_app.db import session_scope
 from crm_app.models import User
 from crm_app.services import api_key
 from crm_app.services.errors import Unauthenticated
+from crm_app.settings import client_address, get_settings
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from Settings -> API keys.")
 
@@ -43,5 +44,8 @@ Actor = Annotated[User, Depends(get_actor)]
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer address (proxy hops are not trusted here)."""
-    return request.client.host if request.client else None
+    """The caller's address: the peer's, or the one the trusted proxies saw
+    (`CRM_TRUSTED_PROXY_HOPS`)."""
+    peer = request.client.host if request.client else None
+    hops = get_settings().trusted_proxy_hops
+    return client_address(peer, request.headers.get("x-forwarded-for"), hops)

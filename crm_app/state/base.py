@@ -77,8 +77,9 @@ def session_token_of(state: rx.State) -> str | None:
 
 
 def client_ip_of(state: rx.State) -> str | None:
-    """The peer address of the tab's websocket connection."""
-    return state.router.headers.raw_headers.get("asgi-scope-client") or None
+    """The address of the tab's websocket client: Reflex resolves it from the peer and the
+    trusted proxy hops (`CRM_TRUSTED_PROXY_HOPS`, passed to `rx.Config`)."""
+    return state.router.session.client_ip or None
 
 
 class AppState(rx.State):

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from crm_app.models import Lead
 from crm_app.services import lead_form
+from crm_app.settings import client_address, get_settings
 
 PROBLEM = "application/problem+json"
 ADA = {"first_name": "Ada", "email": "Ada@Example.com"}
@@ -96,6 +97,30 @@ def test_too_many_submissions_are_429_with_retry_after(client, db, form):
     assert len(leads(db)) == lead_form.RATE_LIMIT
 
 
+def _fill_quota(client, form, headers: dict[str, str]) -> None:
+    for i in range(lead_form.RATE_LIMIT):
+        response = client.post(
+            url(form), json={**ADA, "email": f"q{i}@example.com"}, headers=headers
+        )
+        assert response.status_code == 201
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_limit(client, form):
+    _fill_quota(client, form, {"X-Forwarded-For": "198.51.100.1"})
+    other = client.post(url(form), json=ADA, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert other.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(client, form, monkeypatch):
+    monkeypatch.setattr(get_settings(), "trusted_proxy_hops", 1)
+    # the client claims an address; the proxy appends the one it saw, which is believed
+    _fill_quota(client, form, {"X-Forwarded-For": "10.9.9.9, 198.51.100.1"})
+    same = client.post(url(form), json=ADA, headers={"X-Forwarded-For": "10.0.0.1, 198.51.100.1"})
+    assert same.status_code == 429
+    other = client.post(url(form), json=ADA, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert other.status_code == 201
+
+
 def test_no_api_key_is_needed_and_one_is_ignored(client, people, key_for, form):
     assert client.post(url(form), json=ADA, headers=key_for(people.vic)).status_code == 201
 
@@ -111,3 +136,17 @@ def test_the_endpoint_is_described_in_openapi(client):
     assert {"200", "201"} & set(operation["responses"]) == {"201"}
     assert "429" in operation["responses"]
     assert "/api/v1/leads/{lead_id}/convert" in spec["paths"]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "hops", "expected"),
+    [
+        (None, 1, "203.0.113.7"),  # no proxy header: the peer
+        ("198.51.100.1", 0, "203.0.113.7"),  # not trusted: the peer
+        ("10.0.0.1, 198.51.100.1", 1, "198.51.100.1"),  # the nearest proxy's entry
+        ("10.0.0.1, 198.51.100.1, 192.0.2.5", 2, "198.51.100.1"),
+        ("198.51.100.1", 2, "203.0.113.7"),  # fewer entries than proxies: the peer
+    ],
+)
+def test_client_address_believes_only_trusted_hops(forwarded, hops, expected):
+    assert client_address("203.0.113.7", forwarded, hops) == expected
