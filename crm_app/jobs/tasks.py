@@ -19,6 +19,7 @@ IMPORT_CSV = "import_csv"
 RETRY_STALLED_JOBS = "retry_stalled_jobs"
 PURGE_STALE_UPLOADS = "purge_stale_uploads"
 PURGE_TRASH = "purge_trash"
+FIRE_REMINDERS = "fire_reminders"
 
 # An import interrupted by a shutdown, or by a lost database connection, runs again and
 # resumes from its last committed chunk.
@@ -75,6 +76,19 @@ def purge_trash(timestamp: int) -> None:
         log.info("Purged %s records from the trash", purged)
 
 
+def fire_reminders(timestamp: int) -> None:
+    """Tell owners about the activities whose reminder time has come, a batch per transaction
+    until none is left."""
+    from crm_app.db import session_scope
+    from crm_app.services import reminder
+
+    while True:
+        with session_scope() as session:
+            claimed = reminder.fire_due_reminders(session, limit=reminder.BATCH)
+        if claimed < reminder.BATCH:
+            return
+
+
 def register(app: procrastinate.App) -> None:
     """Register every task on `app` (called once, when the app is built)."""
     app.task(name=IMPORT_CSV, queue=IMPORTS_QUEUE, pass_context=True, retry=IMPORT_RETRY)(
@@ -86,6 +100,9 @@ def register(app: procrastinate.App) -> None:
     app.periodic(cron="17 * * * *", periodic_id=PURGE_STALE_UPLOADS)(purge)
     trash = app.task(name=PURGE_TRASH)(purge_trash)
     app.periodic(cron="43 3 * * *", periodic_id=PURGE_TRASH)(trash)
+    # The queueing lock keeps at most one waiting behind a long job (one worker, one import).
+    reminders = app.task(name=FIRE_REMINDERS, queueing_lock=FIRE_REMINDERS)(fire_reminders)
+    app.periodic(cron="* * * * * */15", periodic_id=FIRE_REMINDERS)(reminders)  # 6th: seconds
     register_lead_tasks(app)
 
 
