@@ -89,20 +89,35 @@ def move_persisted(ctx) -> Measure:
     return measure
 
 
+# The drop happens inside the Space keydown's dispatch: the board library's listener on
+# `window` (capture) runs first and moves the card, then this page's listener sees the event.
+# So each side notes its moment, and the frame after the later of the two resolves: the time
+# from the key's timestamp to the frame that paints the card in its new column.
 _DROP_SETTLED = """(dealId) => {
     window.__dropSettled = new Promise((resolve) => {
         let droppedAt = null;
+        let moved = false;
+        let resolved = false;
         const from = document.querySelector(`[data-deal-id="${dealId}"]`).closest('section');
-        document.addEventListener('keydown', (e) => {
+        const settle = () => {
+            if (resolved || droppedAt === null || !moved) return;
+            resolved = true;
+            requestAnimationFrame(() => resolve(performance.now() - droppedAt));
+        };
+        const onKey = (e) => {
             if (e.code === 'Space' && droppedAt === null && window.__lifted) {
                 droppedAt = e.timeStamp;
+                document.removeEventListener('keydown', onKey, { capture: true });
+                settle();
             }
-        }, { capture: true });
+        };
+        document.addEventListener('keydown', onKey, { capture: true });
         const observer = new MutationObserver(() => {
             const card = document.querySelector(`[data-deal-id="${dealId}"]`);
-            if (droppedAt === null || !card || card.closest('section') === from) return;
+            if (!window.__lifted || !card || card.closest('section') === from) return;
             observer.disconnect();
-            requestAnimationFrame(() => resolve(performance.now() - droppedAt));
+            moved = true;
+            settle();
         });
         observer.observe(document.body, { subtree: true, childList: true });
     });
