@@ -9,7 +9,7 @@ import reflex as rx
 
 from crm_app.components.inline_edit import duplicate_warning, field_list, value_input
 from crm_app.components.tags import tag_editor, tag_input, tag_list
-from crm_app.components.timeline import timeline
+from crm_app.components.activity import history_card
 from crm_app.services.crud import TRASH_DAYS
 
 
@@ -262,7 +262,7 @@ def record_body(
     return rx.vstack(
         header,
         tag_editor(state, state.can_edit),
-        record_layout(main, side, rx.card(timeline(state), width="100%")),
+        record_layout(main, side, history_card(state)),
         delete_dialog(state, noun),
         spacing="4",
         width="100%",

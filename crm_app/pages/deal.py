@@ -29,7 +29,7 @@ from crm_app.components.record import (
     section_card,
 )
 from crm_app.components.tags import tag_editor
-from crm_app.components.timeline import timeline
+from crm_app.components.activity import history_card
 from crm_app.components.ui import field, no_access, select_field
 from crm_app.state.deal import DealFormState, DealPageState
 
@@ -177,7 +177,7 @@ def _deal() -> rx.Component:
     return rx.vstack(
         _header(),
         tag_editor(P, P.can_edit),
-        record_layout(main, side, rx.card(timeline(P), width="100%")),
+        record_layout(main, side, history_card(P)),
         delete_dialog(P, "deal"),
         won_dialog(P),
         lost_dialog(P),

@@ -287,3 +287,11 @@ __all__ = [
     "update_profile",
     "validate_user_fields",
 ]
+
+
+def colleagues(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every active user, by name: whom a meeting can invite. Any signed-in
+    user sees their colleagues' names (on records, owners and the timeline) anyway."""
+    query = select(User.id, User.name).where(User.is_active.is_(True))
+    rows = session.execute(query.order_by(func.lower(User.name), User.id))
+    return [(user_id, name) for user_id, name in rows]

@@ -23,6 +23,7 @@ from crm_app.services.errors import (
     ValidationFailed,
 )
 from crm_app.services.permission import can
+from crm_app.state.activity import ActivityComposer
 from crm_app.state.base import AppState, error_event
 from crm_app.state.views import (
     FieldView,
@@ -42,7 +43,7 @@ RELATED_MAX = 100  # rows a related list holds in state; beyond, the list pages 
 STALE = "Changed by someone else — reloaded."
 
 
-class RecordPage(AppState, mixin=True):
+class RecordPage(ActivityComposer, AppState, mixin=True):
     """A record's page: its fields edited one at a time in place, its timeline, delete."""
 
     record_id: int = 0
@@ -120,6 +121,7 @@ class RecordPage(AppState, mixin=True):
             return
         self._show_record(session, actor, record)
         self._load_related(session, actor)
+        self._ready_composer(session, actor)
 
     def _show_record(self, session: Session, actor: User, record: Any) -> None:
         entity = self._entity()
