@@ -15,6 +15,7 @@ from crm_app.api import problems
 from crm_app.api.routes import (
     account,
     auth_cookie,
+    calendar,
     contact,
     deal,
     export,
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
     v1.include_router(pipeline.router)
     v1.include_router(lead.router)
     v1.include_router(lead_form.router)
+    v1.include_router(calendar.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
     app.include_router(export.router)

@@ -1,0 +1,43 @@
+"""Calendar files: a user's private feed, and a meeting's invitation.
+
+    GET /api/v1/calendar/<token>.ics          the token is the only credential; 404 otherwise
+    GET /api/v1/activities/42/invite.ics      an API key, or a signed-in browser's cookie
+
+The feed's URL is a secret: nothing here logs it, and responses are not stored by caches.
+The invitation has a router of its own, so it sits beside the activity routes, not in them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from crm_app import routes
+from crm_app.api.deps import DbSession
+from crm_app.api.routes.export import Caller, StreamSession
+from crm_app.services import calendar_feed
+
+router = APIRouter(tags=["calendar"])
+
+ICS = "text/calendar; charset=utf-8"
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+ICS_RESPONSE = {200: {"content": {"text/calendar": {}}, "description": "An iCalendar file."}}
+FEED_PATH = calendar_feed.FEED_PATH.removeprefix(routes.API_PREFIX)
+INVITE_PATH = calendar_feed.INVITE_PATH.removeprefix(routes.API_PREFIX)
+
+
+@router.get(FEED_PATH, response_class=Response, responses=ICS_RESPONSE)
+def calendar_feed_file(token: str, session: DbSession) -> Response:
+    """Your tasks and meetings, for a calendar app to subscribe to (Settings -> Profile)."""
+    return Response(calendar_feed.feed_for_token(session, token), media_type=ICS, headers=NO_STORE)
+
+
+@router.get(INVITE_PATH, response_class=Response, responses=ICS_RESPONSE)
+def meeting_invite_file(
+    activity_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: StreamSession, caller: Caller
+) -> Response:
+    """A meeting as an .ics file: its owner organises, its attendees are invited."""
+    ics = calendar_feed.meeting_invite(session, actor=caller, activity_id=activity_id)
+    disposition = f'attachment; filename="meeting-{activity_id}.ics"'
+    return Response(ics, media_type=ICS, headers={"Content-Disposition": disposition, **NO_STORE})
