@@ -82,6 +82,14 @@ class Activity(ActivityBase, AuditedBase, table=True):
             "due_at",
             postgresql_where=text("done_at IS NULL AND deleted_at IS NULL"),
         ),
+        # "what I did last", by kind (done calls and notes outnumber done tasks)
+        Index(
+            "ix_activities_done_owner_kind",
+            "owner_id",
+            "kind",
+            "done_at",
+            postgresql_where=text("done_at IS NOT NULL AND deleted_at IS NULL"),
+        ),
         # record timelines; each also serves its foreign key
         Index("ix_activities_contact_id_created_at", "contact_id", "created_at"),
         Index("ix_activities_account_id_created_at", "account_id", "created_at"),
