@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import nh3
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
-from crm_app import routes
 from crm_app.models import (
     Account,
     Activity,
@@ -53,6 +52,7 @@ from crm_app.services.deal_fields import MAX_BIG_ID, MAX_ID, parse_id
 from crm_app.services.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from crm_app.services.listing import ListQuery, Page, SortColumn, fetch_page, parse_sort
 from crm_app.services.permission import can, owner_clause, require
+from crm_app.services.reminder import activity_link, zone_of
 
 RESOURCE = "activity"
 LABEL = "activity"
@@ -84,13 +84,13 @@ ONLY: dict[str, tuple[frozenset[str], str]] = {
 }
 # What a reminder belongs to, per kind.
 ANCHORS = {ActivityKind.task: ("due_at", "due time"), ActivityKind.meeting: ("starts_at", "start")}
-# Related records, most specific first (what a row names and a notification links to):
-# field -> (table, permission resource, label, largest id, the page of one).
-RELATED: dict[str, tuple[Any, str, str, int, Any]] = {
-    "deal_id": (Deal, "deal", "deal", MAX_ID, routes.deal_detail),
-    "lead_id": (Lead, "lead", "lead", MAX_ID, routes.lead_detail),
-    "contact_id": (Contact, "contact", "contact", MAX_BIG_ID, routes.contact_detail),
-    "account_id": (Account, "account", "company", MAX_ID, routes.account_detail),
+# Related records, most specific first (the one a row names, as `reminder.activity_link`
+# links to it): field -> (table, permission resource, label, largest id).
+RELATED: dict[str, tuple[Any, str, str, int]] = {
+    "deal_id": (Deal, "deal", "deal", MAX_ID),
+    "lead_id": (Lead, "lead", "lead", MAX_ID),
+    "contact_id": (Contact, "contact", "contact", MAX_BIG_ID),
+    "account_id": (Account, "account", "company", MAX_ID),
 }
 NOT_NULL = {"subject": "", "body": "", "priority": Priority.normal.value}
 TIMES = ("due_at", "done_at", "reminder_at", "starts_at", "ends_at")
@@ -121,14 +121,6 @@ def clean_body(html: str | None) -> str:
     """The body's HTML with only basic formatting and http(s)/mailto links kept; scripts,
     event handlers and styles go."""
     return _CLEANER.clean(html or "")
-
-
-def zone_of(user: User) -> ZoneInfo:
-    """The user's time zone (UTC when it is unset or unknown)."""
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -241,7 +233,7 @@ def _check(
     errors = _rule_errors(values)
     unreadable: list[str] = []
     for field in related:
-        model, resource, what, largest, _ = RELATED[field]
+        model, resource, what, largest = RELATED[field]
         record = _live(session, model, values[field], largest)
         if record is None:
             errors.append(FieldError(field, f"Pick an existing {what}."))
@@ -415,7 +407,7 @@ def reschedule(
     current = getattr(activity, field)
     if current is None:
         raise ValidationFailed.for_field(field, f"Give it a {what} first.")
-    zone = zone_of(actor)
+    zone = zone_of(actor.timezone)
     local = current.astimezone(zone)
     moved = datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
     given: dict[str, Any] = {field: moved}
@@ -459,20 +451,6 @@ def _after_write(
         notify_owner(session, actor=actor, activity=activity)
 
 
-def related_of(activity: Any) -> tuple[str, int] | None:
-    """The record an activity is most specifically about, as (field, id): its deal, else its
-    lead, contact or company."""
-    return next(((f, getattr(activity, f)) for f in RELATED if getattr(activity, f)), None)
-
-
-def link_of(related: tuple[str, int] | None) -> str:
-    """The page of a related record, or the activities page."""
-    if related is None:
-        return routes.ACTIVITIES
-    field, record_id = related
-    return RELATED[field][4](record_id)
-
-
 def notify_owner(session: Session, *, actor: User, activity: Activity) -> Notification:
     """Tell the owner the actor gave them an activity ("Alex assigned you a task: Call back")."""
     label = KIND_LABELS[activity.kind]
@@ -484,7 +462,7 @@ def notify_owner(session: Session, *, actor: User, activity: Activity) -> Notifi
         user_id=activity.owner_id,
         kind=NOTIFICATION_KIND,
         title=title[:200],
-        link=link_of(related_of(activity)),
+        link=activity_link(**{f: getattr(activity, f) for f in RELATED}),
     )
     session.add(notification)
     return notification
@@ -697,7 +675,7 @@ def _rows(session: Session, where: Iterable[Any], order: list[Any], limit: int) 
                 related_kind=field.removesuffix("_id") if field else None,
                 related_id=related_id,
                 related_name=name or "",
-                link=link_of((field, related_id) if field else None),
+                link=activity_link(**({field: related_id} if field else {})),
             )
         )
     return rows
@@ -736,7 +714,7 @@ def my_work(
     if related is not None and f"{related}_id" not in RELATED:
         raise ValidationFailed.for_field("related", "Pick deal, lead, contact or account.")
     limit = max(1, min(int(limit), 200))
-    zone = zone_of(actor)
+    zone = zone_of(actor.timezone)
     today = (now or utcnow()).astimezone(zone).date()
     start, tomorrow = _day_start(today, zone), _day_start(today + timedelta(days=1), zone)
     mine = [Activity.owner_id == owner_id, Activity.deleted_at.is_(None)]
@@ -781,7 +759,7 @@ def calendar(
         raise ValidationFailed.for_field(
             "end", f"Pick an end after the start, at most {CALENDAR_DAYS} days later."
         )
-    zone = zone_of(actor)
+    zone = zone_of(actor.timezone)
     low, high = _day_start(start, zone), _day_start(end, zone)
     tasks = and_(
         Activity.kind == ActivityKind.task,
