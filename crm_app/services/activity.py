@@ -47,12 +47,11 @@ from crm_app.models import (
     User,
 )
 from crm_app.models.base import utcnow
-from crm_app.services import crud, lead_scoring
+from crm_app.services import crud, lead_scoring, reminder
 from crm_app.services.deal_fields import MAX_BIG_ID, MAX_ID, parse_id
 from crm_app.services.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from crm_app.services.listing import ListQuery, Page, SortColumn, fetch_page, parse_sort
 from crm_app.services.permission import can, owner_clause, require
-from crm_app.services.reminder import activity_link, zone_of
 
 RESOURCE = "activity"
 LABEL = "activity"
@@ -121,6 +120,11 @@ def clean_body(html: str | None) -> str:
     """The body's HTML with only basic formatting and http(s)/mailto links kept; scripts,
     event handlers and styles go."""
     return _CLEANER.clean(html or "")
+
+
+def zone_of(user: User) -> ZoneInfo:
+    """The user's time zone (UTC when it is unset or unknown)."""
+    return reminder.zone_of(user.timezone)
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -276,15 +280,15 @@ def _settled_reminder(
     if given:
         changed = after["reminder_at"] != before["reminder_at"]
         return {"reminder_sent_at": None} if changed else {}
-    reminder = before["reminder_at"]
+    reminder_at = before["reminder_at"]
     old, new = _anchor(before), _anchor(after)
-    if reminder is None or old == new:
+    if reminder_at is None or old == new:
         return {}
     if new is None:
         return {"reminder_at": None, "reminder_sent_at": None}
     if old is None:
         return {}
-    moved = reminder + (new - old)
+    moved = reminder_at + (new - old)
     # A reminder moved into the past is not sent again (or late) for the move.
     sent = None if moved > now else before["reminder_sent_at"]
     return {"reminder_at": moved, "reminder_sent_at": sent}
@@ -407,7 +411,7 @@ def reschedule(
     current = getattr(activity, field)
     if current is None:
         raise ValidationFailed.for_field(field, f"Give it a {what} first.")
-    zone = zone_of(actor.timezone)
+    zone = zone_of(actor)
     local = current.astimezone(zone)
     moved = datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
     given: dict[str, Any] = {field: moved}
@@ -462,7 +466,7 @@ def notify_owner(session: Session, *, actor: User, activity: Activity) -> Notifi
         user_id=activity.owner_id,
         kind=NOTIFICATION_KIND,
         title=title[:200],
-        link=activity_link(**{f: getattr(activity, f) for f in RELATED}),
+        link=reminder.activity_link(**{f: getattr(activity, f) for f in RELATED}),
     )
     session.add(notification)
     return notification
@@ -675,7 +679,7 @@ def _rows(session: Session, where: Iterable[Any], order: list[Any], limit: int) 
                 related_kind=field.removesuffix("_id") if field else None,
                 related_id=related_id,
                 related_name=name or "",
-                link=activity_link(**({field: related_id} if field else {})),
+                link=reminder.activity_link(**({field: related_id} if field else {})),
             )
         )
     return rows
@@ -714,7 +718,7 @@ def my_work(
     if related is not None and f"{related}_id" not in RELATED:
         raise ValidationFailed.for_field("related", "Pick deal, lead, contact or account.")
     limit = max(1, min(int(limit), 200))
-    zone = zone_of(actor.timezone)
+    zone = zone_of(actor)
     today = (now or utcnow()).astimezone(zone).date()
     start, tomorrow = _day_start(today, zone), _day_start(today + timedelta(days=1), zone)
     mine = [Activity.owner_id == owner_id, Activity.deleted_at.is_(None)]
@@ -759,7 +763,7 @@ def calendar(
         raise ValidationFailed.for_field(
             "end", f"Pick an end after the start, at most {CALENDAR_DAYS} days later."
         )
-    zone = zone_of(actor.timezone)
+    zone = zone_of(actor)
     low, high = _day_start(start, zone), _day_start(end, zone)
     tasks = and_(
         Activity.kind == ActivityKind.task,
