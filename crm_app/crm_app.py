@@ -7,6 +7,7 @@ from crm_app.jobs.app import in_process_worker
 from crm_app.pages import (  # noqa: F401  (pages register themselves)
     account,
     accounts,
+    activities,
     auth,
     contact,
     contacts,

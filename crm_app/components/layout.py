@@ -20,6 +20,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Companies", routes.ACCOUNTS, "building-2"),
     ("Leads", routes.LEADS, "user-plus"),
     ("Deals", routes.DEALS, "kanban"),
+    ("Activities", routes.ACTIVITIES, "square-check"),
     ("Settings", routes.SETTINGS, "settings"),
 ]
 

@@ -98,3 +98,26 @@ def link_box(url: rx.Var, note: str) -> rx.Component:
         spacing="2",
         width="100%",
     )
+
+
+def view_switch(name: str, views: list[tuple[str, str]], current: str) -> rx.Component:
+    """Links to the views of one thing (label, href), the current one marked."""
+    return rx.el.nav(
+        rx.hstack(
+            *[
+                rx.link(
+                    rx.button(
+                        label,
+                        variant="solid" if label == current else "soft",
+                        color_scheme="indigo" if label == current else "gray",
+                        size="2",
+                    ),
+                    href=href,
+                    aria_current="page" if label == current else None,
+                )
+                for label, href in views
+            ],
+            spacing="2",
+        ),
+        aria_label=name,
+    )

@@ -9,32 +9,14 @@ from crm_app import routes
 from crm_app.components.deal_board import deal_board
 from crm_app.components.layout import protected_page
 from crm_app.components.record_list import owner_filter, text_filter
-from crm_app.components.ui import no_access, select_field
+from crm_app.components.ui import no_access, select_field, view_switch
 from crm_app.state.deal_board import DealBoardState as S
 
 
 def deal_views(current: str) -> rx.Component:
     """Board, list and forecast of the deals: where each is, the current one marked."""
     views = [("Board", routes.DEALS), ("List", routes.DEAL_LIST), ("Forecast", routes.FORECAST)]
-    return rx.el.nav(
-        rx.hstack(
-            *[
-                rx.link(
-                    rx.button(
-                        label,
-                        variant="solid" if label == current else "soft",
-                        color_scheme="indigo" if label == current else "gray",
-                        size="2",
-                    ),
-                    href=href,
-                    aria_current="page" if label == current else None,
-                )
-                for label, href in views
-            ],
-            spacing="2",
-        ),
-        aria_label="Deal views",
-    )
+    return view_switch("Deal views", views, current)
 
 
 def _pipeline_picker() -> rx.Component:
