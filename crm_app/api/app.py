@@ -14,6 +14,7 @@ from crm_app import routes
 from crm_app.api import problems
 from crm_app.api.routes import (
     account,
+    activity,
     auth_cookie,
     calendar,
     contact,
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
     v1.include_router(pipeline.router)
     v1.include_router(lead.router)
     v1.include_router(lead_form.router)
+    v1.include_router(activity.router)
     v1.include_router(calendar.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
