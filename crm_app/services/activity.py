@@ -230,11 +230,14 @@ def _check(
     related: Iterable[str],
     contact_ids: list[int],
     user_ids: list[int],
+    before: dict[str, Any] | None = None,
 ) -> None:
     """ValidationFailed for broken kind rules and references that name nothing live, then
-    Forbidden for a record the actor may not read; only the `related` fields and the
-    attendees given are looked up (a record trashed since does not block other edits)."""
-    errors = _rule_errors(values)
+    Forbidden for a record the actor may not read. An edit is held only to what it breaks:
+    what was already amiss `before` (rows bulk-loaded or imported, records trashed since) does
+    not block it, so only the `related` fields and the attendees given are looked up."""
+    tolerated = {(e.field, e.message) for e in _rule_errors(before)} if before else set()
+    errors = [e for e in _rule_errors(values) if (e.field, e.message) not in tolerated]
     unreadable: list[str] = []
     for field in related:
         model, resource, what, largest = RELATED[field]
@@ -368,6 +371,7 @@ def _change(
             i for i in after["attendee_contact_ids"] if i not in before["attendee_contact_ids"]
         ],
         user_ids=[i for i in after["attendee_user_ids"] if i not in before["attendee_user_ids"]],
+        before=before,
     )
     reassigned = after["owner_id"] != before["owner_id"]
     if reassigned:
