@@ -1,4 +1,8 @@
-"""The notification bell of the top bar: a badge with the unread count, the newest ones."""
+"""The notification bell of the top bar: a badge with the unread count, the newest ones.
+
+The count follows new notifications without a reload: while the tab is visible, `ticker.jsx`
+asks the server to re-count every few seconds (one indexed count), and the badge changes only
+when the count did."""
 
 from __future__ import annotations
 
@@ -6,6 +10,18 @@ import reflex as rx
 
 from crm_app.state.base import AppState
 from crm_app.state.notification import NotificationState as S
+
+RECOUNT_MS = 10_000
+
+
+class Ticker(rx.Component):
+    """Fires on_tick every `ms` milliseconds while the tab is visible (renders nothing)."""
+
+    library = f"$/public{rx.asset('ticker.jsx', shared=True)}"
+    tag = "Ticker"
+
+    ms: rx.Var[int]
+    on_tick: rx.EventHandler[lambda: []]
 
 
 def _item(item: rx.Var) -> rx.Component:
@@ -45,7 +61,11 @@ def _item(item: rx.Var) -> rx.Component:
 
 
 def notification_bell() -> rx.Component:
-    """The bell, its unread count, and the list it opens."""
+    """The bell, its unread count (kept up to date), and the list it opens."""
+    return rx.fragment(_bell(), Ticker.create(ms=RECOUNT_MS, on_tick=S.recount))
+
+
+def _bell() -> rx.Component:
     unread = AppState.unread_notifications
     return rx.popover.root(
         rx.popover.trigger(

@@ -93,7 +93,7 @@ class AppState(rx.State):
     can_manage_settings: bool = False
     can_read_audit: bool = False
     can_import_export: bool = False
-    unread_notifications: int = 0  # the bell's badge, counted on every page load
+    unread_notifications: int = 0  # the bell's badge: counted on each page load, then polled
     checked: bool = False
 
     def _session_token(self) -> str | None:
