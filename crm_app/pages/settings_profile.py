@@ -1,4 +1,4 @@
-"""`/settings/profile`: one's own name, time zone and password."""
+"""`/settings/profile`: one's own name, time zone, password and calendar feed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import reflex as rx
 from crm_app import routes
 from crm_app.components.layout import protected_page
 from crm_app.components.settings_nav import settings_page
-from crm_app.components.ui import field
+from crm_app.components.ui import field, link_box
 from crm_app.state.profile import ProfileState
 
 # Static, so the ~600 names ship once with the page rather than in every tab's state.
@@ -103,15 +103,82 @@ def _password_form() -> rx.Component:
     )
 
 
+FEED_NOTE = (
+    "Copy this URL now: it is shown only this once. Add it in your calendar app as a "
+    "subscription (Google: Other calendars -> From URL; Outlook: Add calendar -> Subscribe "
+    "from web; Apple: File -> New Calendar Subscription)."
+)
+
+
+def _confirm(label: str, title: str, description: str, on_confirm: rx.EventHandler) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(label, variant="soft", color_scheme="gray")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def _calendar_feed() -> rx.Component:
+    return rx.vstack(
+        rx.cond(ProfileState.calendar_url != "", link_box(ProfileState.calendar_url, FEED_NOTE)),
+        rx.cond(
+            ProfileState.has_calendar_feed,
+            rx.vstack(
+                rx.cond(
+                    ProfileState.calendar_url == "",
+                    rx.text(
+                        "Your feed is on. Its URL was shown when it was created; "
+                        "reset it for a new one.",
+                        size="2",
+                    ),
+                ),
+                rx.hstack(
+                    _confirm(
+                        "Reset URL",
+                        "Reset the calendar feed URL?",
+                        "You get a new URL; calendars subscribed to the current one stop "
+                        "updating until you give them the new one.",
+                        ProfileState.create_calendar_feed,
+                    ),
+                    _confirm(
+                        "Turn off",
+                        "Turn the calendar feed off?",
+                        "Its URL stops working; your calendars keep what they last fetched.",
+                        ProfileState.turn_off_calendar_feed,
+                    ),
+                ),
+                spacing="3",
+            ),
+            rx.button("Create feed URL", on_click=ProfileState.create_calendar_feed),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
 @rx.page(route=routes.SETTINGS_PROFILE, title="Profile · CRM", on_load=ProfileState.load)
 @protected_page("Settings")
 def profile() -> rx.Component:
-    """Name, time zone, password."""
+    """Name, time zone, password, calendar feed."""
     return settings_page(
         _section("Profile", "How you appear to your team.", _profile_form()),
         _section(
             "Password",
             "Changing it signs you out everywhere else; this browser stays signed in.",
             _password_form(),
+        ),
+        _section(
+            "Calendar feed",
+            "See your tasks and meetings in Google Calendar, Outlook or Apple Calendar through "
+            "a private URL: keep it to yourself, as anyone with it can read them.",
+            _calendar_feed(),
         ),
     )

@@ -1,11 +1,11 @@
-"""Settings -> Profile: one's own name, time zone and password."""
+"""Settings -> Profile: one's own name, time zone, password and calendar feed."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from crm_app import routes
-from crm_app.services import user
+from crm_app.services import calendar_feed, user
 from crm_app.services.errors import DomainError, ValidationFailed
 from crm_app.state.base import AppState, error_event
 
@@ -23,6 +23,8 @@ class ProfileState(AppState):
     # Bumped to re-mount a form, so its inputs show the saved values (or go blank).
     profile_form_key: int = 0
     password_form_key: int = 0
+    has_calendar_feed: bool = False
+    calendar_url: str = ""  # a new feed URL, shown once: only its hash is kept
 
     def _clear_errors(self) -> None:
         self.name_error = self.timezone_error = ""
@@ -35,8 +37,10 @@ class ProfileState(AppState):
         self.profile_form_key += 1
         return self._load_page(self._show_profile)
 
-    def _show_profile(self, _session, me) -> None:
+    def _show_profile(self, session, me) -> None:
         self.name, self.timezone = me.name, me.timezone or "UTC"
+        self.has_calendar_feed = calendar_feed.has_feed(session, actor=me)
+        self.calendar_url = ""
 
     @rx.event
     def open_settings(self):
@@ -92,3 +96,26 @@ class ProfileState(AppState):
             return error_event(error)
         self.password_form_key += 1
         return rx.toast.success("Password changed. Your other sessions have been signed out.")
+
+    @rx.event
+    def create_calendar_feed(self):
+        """Create the calendar feed URL, or reset it: the old URL stops working."""
+        try:
+            with self._actor_session() as (session, actor):
+                token = calendar_feed.create_feed(session, actor=actor)
+        except DomainError as error:
+            return error_event(error)
+        reset = self.has_calendar_feed
+        self.has_calendar_feed, self.calendar_url = True, calendar_feed.feed_url(token)
+        return rx.toast.success("New URL created. The old one no longer works.") if reset else None
+
+    @rx.event
+    def turn_off_calendar_feed(self):
+        """Turn the calendar feed off: its URL stops working."""
+        try:
+            with self._actor_session() as (session, actor):
+                calendar_feed.revoke_feed(session, actor=actor)
+        except DomainError as error:
+            return error_event(error)
+        self.has_calendar_feed, self.calendar_url = False, ""
+        return rx.toast.success("Calendar feed turned off.")
