@@ -10,6 +10,9 @@ What each kind carries (`_rule_errors`):
 - a task alone has a `due_at` and a priority other than normal;
 - tasks and meetings are open until ticked done (`complete_task`), and alone have reminders.
 
+An edit is held to the rules it breaks: what a row already carried (rows loaded in bulk) does
+not block changing something else.
+
 A reminder (`reminder_at`) belongs to a task's due time or a meeting's start, at or before it.
 Setting it arms it again (clears `reminder_sent_at`); moving the due time or the start moves the
 reminder by as much, armed again if it is still to come; removing them removes it.
@@ -689,6 +692,10 @@ def _rows(session: Session, where: Iterable[Any], order: list[Any], limit: int) 
     return rows
 
 
+# When a task or a meeting is: its due time or its start.
+WHEN = case((Activity.kind == ActivityKind.meeting, Activity.starts_at), else_=Activity.due_at)
+
+
 def _readable_owner(session: Session, actor: User, owner_id: int | None) -> int:
     """Whose work to show: the actor's, or that of someone whose activities they may read."""
     require(session, actor, RESOURCE, "read")
@@ -725,15 +732,11 @@ def my_work(
     zone = zone_of(actor)
     today = (now or utcnow()).astimezone(zone).date()
     start, tomorrow = _day_start(today, zone), _day_start(today + timedelta(days=1), zone)
-    mine = [Activity.owner_id == owner_id, Activity.deleted_at.is_(None)]
-    mine.append(Activity.kind.in_(wanted))
+    mine = [Activity.owner_id == owner_id, Activity.deleted_at.is_(None), Activity.kind.in_(wanted)]
     if related is not None:
         mine.append(getattr(Activity, f"{related}_id").is_not(None))
-    # Only tasks have a due time and only meetings a start: either is when. Tasks alone
-    # compare due_at itself, which the open-tasks index (owner_id, due_at) serves.
-    when = Activity.due_at
-    if set(wanted) - {ActivityKind.task}:
-        when = func.coalesce(Activity.due_at, Activity.starts_at)
+    # Tasks alone compare due_at itself, which the open-tasks index (owner_id, due_at) serves.
+    when = WHEN if set(wanted) - {ActivityKind.task} else Activity.due_at
     is_open, is_done = Activity.done_at.is_(None), Activity.done_at.is_not(None)
     parts = {
         "overdue": when < start,
@@ -781,15 +784,14 @@ def calendar(
         Activity.starts_at < high,
         or_(Activity.owner_id == owner_id, Activity.attendee_user_ids.contains([owner_id])),
     )
-    when = func.coalesce(Activity.due_at, Activity.starts_at)
     where = [
         Activity.deleted_at.is_(None),
         or_(tasks, meetings),
         owner_clause(session, actor, RESOURCE, "read", Activity.owner_id),
     ]
     items = []
-    for row in _rows(session, where, [when], CALENDAR_ROWS):
-        at = (row.due_at or row.starts_at).astimezone(zone)
+    for row in _rows(session, where, [WHEN], CALENDAR_ROWS):
+        at = (row.starts_at if row.kind == ActivityKind.meeting else row.due_at).astimezone(zone)
         attending = row.owner_id != owner_id
         items.append(CalendarItem(**vars(row), day=at.date(), at=at, attending=attending))
     return items
