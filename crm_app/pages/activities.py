@@ -47,7 +47,9 @@ def _row(item: Any) -> rx.Component:
         rx.flex(
             rx.el.input(
                 type="checkbox",
-                checked=item.done,
+                # not held by the page: it ticks at once, and the server's answer moves the row
+                default_checked=item.done,
+                key=item.id.to_string() + rx.cond(item.done, "-done", "-open"),
                 on_change=lambda checked: W.tick(item.id, checked),
                 aria_label=label,
                 style={"width": "1.1rem", "height": "1.1rem", "margin_top": "0.15rem"},

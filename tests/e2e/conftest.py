@@ -68,7 +68,8 @@ def app_server(tmp_path_factory) -> Iterator[E2E]:
         port=port,
         data_dir=tmp_path_factory.mktemp("e2e-data"),
         log_path=PROJECT_ROOT / "data" / "e2e-server.log",
-        web_dir=PROJECT_ROOT / ".web-e2e",
+        # another folder lets two runs build side by side
+        web_dir=PROJECT_ROOT / os.environ.get("CRM_E2E_WEB_DIR", ".web-e2e"),
     ) as base_url:
         yield E2E(base_url=base_url, engine=engine)
     engine.dispose()
