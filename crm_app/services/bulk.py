@@ -21,7 +21,7 @@ from sqlmodel import Session
 from crm_app.models import Account, AuditEvent, Contact, Deal, Lead, User
 from crm_app.services import account as account_service
 from crm_app.services import contact as contact_service
-from crm_app.services import crud, deal_list, normalize
+from crm_app.services import crud, deal_list, normalize, notification
 from crm_app.services import lead as lead_service
 from crm_app.services import tag as tag_service
 from crm_app.services.errors import ValidationFailed
@@ -245,6 +245,10 @@ def bulk_apply(
     session.expire_all()
     if action == "add_tag" and changed:
         tag_service.remember(session, actor=actor, names=[value])  # new names join the catalog
+    if field == "owner_id" and changed:
+        notification.records_assigned(
+            session, actor=actor, entity=entity, owner_id=value, count=changed
+        )
     return changed
 
 

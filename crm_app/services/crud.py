@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from crm_app.models import User
 from crm_app.models.base import utcnow
-from crm_app.services import audit
+from crm_app.services import audit, notification
 from crm_app.services.errors import Forbidden, Match, NotFound, StaleVersion, ValidationFailed
 from crm_app.services.permission import require
 
@@ -107,6 +107,8 @@ def apply_changes(
         ip=ip,
     )
     session.flush()  # the caller then reads what the database derives (names, search vector)
+    if "owner_id" in diff:
+        notification.record_assigned(session, actor=actor, entity=entity, record=record)
     return diff
 
 
@@ -118,8 +120,10 @@ def created(
     entity: str,
     fields: dict[str, Any],
     ip: str | None = None,
+    notify_owner: bool = True,
 ) -> None:
-    """Flush a new record and audit its creation with the fields set."""
+    """Flush a new record and audit its creation with the fields set; an owner other than the
+    actor is told (unless the caller tells them itself: `notify_owner=False`)."""
     record.created_by = actor.id
     session.add(record)
     session.flush()
@@ -133,6 +137,8 @@ def created(
         changes={k: [None, v] for k, v in shown.items()},
         ip=ip,
     )
+    if notify_owner:
+        notification.record_assigned(session, actor=actor, entity=entity, record=record)
 
 
 def trash(

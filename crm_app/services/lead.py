@@ -244,7 +244,10 @@ def insert_lead(
             values = {**values, "owner_id": assignee.id}
     lead = Lead(**values)
     if actor is not None:
-        crud.created(session, actor, lead, entity="lead", fields=values, ip=ip)
+        # a round-robin assignee is told by lead_assignment, below
+        crud.created(
+            session, actor, lead, entity="lead", fields=values, ip=ip, notify_owner=not assignee
+        )
     else:
         session.add(lead)
         session.flush()
