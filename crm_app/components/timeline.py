@@ -6,6 +6,8 @@ from typing import Any
 
 import reflex as rx
 
+from crm_app.components.ui import download_link
+
 ICONS = {
     "create": "circle-plus",
     "update": "pencil",
@@ -61,6 +63,10 @@ def _entry(entry: Any) -> rx.Component:
                 rx.foreach(
                     entry.lines,
                     lambda line: rx.text(line, size="2", color=rx.color("gray", 11)),
+                ),
+                rx.cond(
+                    entry.invite != "",
+                    download_link("Invitation (.ics)", entry.invite, icon="calendar-plus"),
                 ),
                 spacing="1",
                 width="100%",

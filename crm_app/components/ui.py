@@ -121,3 +121,18 @@ def view_switch(name: str, views: list[tuple[str, str]], current: str) -> rx.Com
         ),
         aria_label=name,
     )
+
+
+def download_link(label: rx.Var | str, url: rx.Var | str, icon: str = "download") -> rx.Component:
+    """A link the browser downloads (rx.el.a is a router link: without reload_document it
+    would navigate inside the app)."""
+    return rx.el.a(
+        rx.hstack(rx.icon(icon, size=14), label, spacing="1", align="center"),
+        href=url,
+        download="",
+        reload_document=True,
+        color=rx.color("accent", 11),
+        font_size="var(--font-size-2)",
+        white_space="nowrap",
+        width="fit-content",
+    )

@@ -8,7 +8,7 @@ from crm_app import routes
 from crm_app.components.layout import protected_page
 from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.table import data_table
-from crm_app.components.ui import no_access
+from crm_app.components.ui import download_link, no_access
 from crm_app.state.importer import (
     DUPLICATE_CHOICES,
     SKIP,
@@ -285,22 +285,8 @@ def _undo_button(job: JobView) -> rx.Component:
     )
 
 
-def _download(label: rx.Var | str, url: rx.Var | str) -> rx.Component:
-    """A link the browser downloads (rx.el.a is a router link: without reload_document it
-    would navigate inside the app)."""
-    return rx.el.a(
-        rx.hstack(rx.icon("download", size=14), label, spacing="1", align="center"),
-        href=url,
-        download="",
-        reload_document=True,
-        color=rx.color("accent", 11),
-        font_size="var(--font-size-2)",
-        white_space="nowrap",
-    )
-
-
 def _report_link(job: JobView) -> rx.Component:
-    return rx.cond(job.report_url != "", _download("Download rejected rows", job.report_url))
+    return rx.cond(job.report_url != "", download_link("Download rejected rows", job.report_url))
 
 
 def _counts(job: JobView) -> rx.Component:
@@ -408,7 +394,7 @@ def _exports() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.hstack(
-                rx.foreach(ImportState.export_links, lambda link: _download(link[0], link[1])),
+                rx.foreach(ImportState.export_links, lambda link: download_link(link[0], link[1])),
                 spacing="4",
             ),
             width="100%",

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.models import CustomFieldDefinition, User
 from crm_app.models.custom_field import FieldType
-from crm_app.services import custom_value, normalize, related, timeline
+from crm_app.services import calendar_feed, custom_value, normalize, related, timeline
 from crm_app.state.audit import local_time
 
 NONE = "none"  # the "no value" choice: a select item's value cannot be empty
@@ -68,6 +68,7 @@ class TimelineEntry:
     at: str
     when: str
     lines: list[str]
+    invite: str = ""  # a meeting's .ics invitation to download
 
 
 @dataclasses.dataclass
@@ -188,6 +189,7 @@ def timeline_entries(page: timeline.TimelinePage, tz: str) -> list[TimelineEntry
             at=local_time(item.at, tz),
             when=f"{item.when_label} {local_time(item.when, tz)}" if item.when else "",
             lines=item.lines,
+            invite=calendar_feed.invite_path(item.id) if item.action == "meeting" else "",
         )
         for item in page.items
     ]

@@ -54,6 +54,17 @@ def test_a_rep_logs_a_call_then_adds_a_task_from_the_keyboard_and_ticks_it_off(
     (call,) = _activities(app_server, contact_id=ada.id)
     assert (call.kind, call.outcome, call.duration_minutes) == ("call", "Left voicemail", 4)
 
+    # A meeting offers its invitation for any calendar app.
+    composer.get_by_role("radio", name="Meeting").click()
+    composer.get_by_label("Subject").fill("Kick-off")
+    composer.get_by_label("Starts").fill("2026-12-03T10:00")
+    composer.get_by_role("button", name="Save").click()
+    expect(timeline.get_by_text("Meeting: Kick-off")).to_be_visible()
+    with page.expect_download() as download:
+        timeline.get_by_role("link", name="Invitation (.ics)").click()
+    invitation = download.value.path().read_text(encoding="utf-8")
+    assert "BEGIN:VEVENT" in invitation and "SUMMARY:Kick-off" in invitation
+
     # T (outside a text field) switches to a task and puts the cursor in its subject;
     # Ctrl+Enter saves it.
     page.get_by_role("heading", name="Timeline").click()

@@ -148,3 +148,15 @@ def test_logging_rechecks_that_the_record_can_still_be_read(db, people):
     set_scope(db, actor=people.alice, role="rep", resource="contact", action="read", scope="none")
     page.log_activity({"subject": "Sneaky", "body": "x"})
     assert activities(db) == []
+
+
+def test_a_meeting_in_the_timeline_offers_its_invitation(db, people):
+    deal = make_deal(db, owner=people.bob)
+    page = opened(DealPageState, db, people.bob, routes.deal_detail(deal.id))
+    page.pick_kind("meeting")
+    page.log_activity({"subject": "Demo", "starts_at": "2026-12-01T10:00"})
+    (meeting,) = activities(db)
+    assert page.timeline[0].invite == f"/api/v1/activities/{meeting.id}/invite.ics"
+    page.pick_kind("call")
+    page.log_activity({"subject": "Follow-up"})
+    assert page.timeline[0].invite == ""
