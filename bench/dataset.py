@@ -57,19 +57,60 @@ def use_database(url: str) -> None:
 
 
 def prepare_dataset(scale: int) -> str | None:
-    """Migrate, add the defaults and seed the data set unless there; the seed report or None."""
+    """Migrate, add the defaults and seed the data set unless there; the seed report or None.
+
+    An older version of the same data set (same size, seeded before the generator changed) is
+    thrown away with its database and seeded again, unless BENCH_DATABASE_URL names the
+    database: that one is only ever refused (a Conflict), never dropped."""
+    from crm_app.seeding.scale import SEED_VERSION, marker_value, seed_scale
+    from crm_app.services.errors import Conflict
+
+    held = _set_up()
+    if held == marker_value(scale):
+        return None
+    if held is not None and held | {"version": SEED_VERSION} == marker_value(scale):
+        if os.environ.get("BENCH_DATABASE_URL"):
+            raise Conflict(f"BENCH_DATABASE_URL holds version {held.get('version', 1)} of the "
+                           f"scale data set, not {SEED_VERSION}.")  # fmt: skip
+        print(f"The data set is version {held.get('version', 1)}: seeding version "
+              f"{SEED_VERSION} into a new database ...", flush=True)  # fmt: skip
+        recreate_database()
+        _set_up()
+    return seed_scale(scale)
+
+
+def _set_up() -> dict | None:
+    """Migrate and add the defaults; the scale data set's marker, if any."""
     from crm_app.db import migrate, session_scope
     from crm_app.models import AppSetting
     from crm_app.seeding.defaults import ensure_defaults
-    from crm_app.seeding.scale import MARKER_KEY, seed_scale
+    from crm_app.seeding.scale import MARKER_KEY
 
     migrate()
     with session_scope() as session:
         ensure_defaults(session)
         marker = session.get(AppSetting, MARKER_KEY)
-    if marker is not None and marker.value.get("n") == scale:
-        return None
-    return seed_scale(scale)
+        return dict(marker.value) if marker is not None else None
+
+
+def recreate_database() -> None:
+    """Drop crm_app's database and create it empty; a Conflict while others are connected."""
+    from sqlalchemy.exc import OperationalError
+
+    from crm_app.db import database_url, get_engine
+    from crm_app.services.errors import Conflict
+
+    url = make_url(database_url())
+    get_engine().dispose()
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except OperationalError as error:  # someone else is using it: leave it to them
+        raise Conflict(f"Could not drop {url.database}: {error.orig}") from None
+    finally:
+        admin.dispose()
 
 
 def vacuum_analyze() -> None:

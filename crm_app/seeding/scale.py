@@ -2,27 +2,31 @@
 
 For N contacts: N/5 companies, 3N/10 leads, N/5 deals in two pipelines ("Sales" and
 "Renewals") and 3N activities, owned by ten fixed users (admin@scale.example, manager1..2,
-rep1..6, viewer) who all sign in with SCALE_PASSWORD.
+rep1..6, viewer) who all sign in with SCALE_PASSWORD. Two workloads are there on purpose:
+rep1 has a full My work (N/20 open tasks: 5,000 at N=100k, overdue, due today and upcoming),
+and one old open deal has a long timeline (250 activities and 80 audited changes).
 
 Deterministic: every value comes from `random.Random` seeded per table and from the fixed
 REFERENCE date (never now()), so the same N and seed give the same rows on any database; only
 the ids the sequences hand out can differ. Company domains sit under the reserved `.example`
 TLD, so no e-mail sent from a scale workspace can reach a real company.
 
-Idempotent: a database whose `scale_seed` marker already records the same N and seed is left
-alone (the report says so); one holding any other scale data set is refused with a Conflict.
+Idempotent: a database whose `scale_seed` marker already records the same N, seed and
+SEED_VERSION is left alone (the report says so); one holding any other scale data set (an
+older version included) is refused with a Conflict.
 Everything is written in one transaction, so a failed run leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -47,8 +51,11 @@ FUTURE = timedelta(days=92)  # ...and activities are planned about 3 months ahea
 SCALE_DOMAIN = "scale.example"
 SCALE_PASSWORD = "bench-password-123"  # noqa: S105 - documented, for synthetic users only
 MARKER_KEY = "scale_seed"
+SEED_VERSION = 2  # bump whenever the same N and seed give other rows, so old copies are redone
+BUSY_SHARE = 20  # rep1 has at least N/BUSY_SHARE open tasks
+DEEP_ACTIVITIES, DEEP_EVENTS = 250, 80  # the long timeline of one deal
 SETUP_AT = REFERENCE - PAST - timedelta(days=30)  # when the users, teams and pipelines appear
-TABLES = ("accounts", "contacts", "deals", "leads", "activities")
+TABLES = ("accounts", "contacts", "deals", "leads", "activities", "audit_events")
 
 # (e-mail local part, name, role, team index); team i is managed by manager{i+1}
 USERS = [
@@ -144,12 +151,17 @@ class ScaleCounts:
     leads: int
     deals: int
     activities: int
+    busy_tasks: int  # rep1's open tasks, at least
+    deep_activities: int  # of the deal with the long timeline (part of `activities`)
+    deep_events: int  # its audited changes
 
     @classmethod
     def for_n(cls, n: int) -> ScaleCounts:
         """Companies n/5, leads 0.3n, deals n/5, activities 3n (at least one of each)."""
         return cls(contacts=n, accounts=max(1, n // 5), leads=max(1, n * 3 // 10),
-                   deals=max(1, n // 5), activities=3 * n)  # fmt: skip
+                   deals=max(1, n // 5), activities=3 * n, busy_tasks=n // BUSY_SHARE,
+                   deep_activities=min(DEEP_ACTIVITIES, n * 3 // 10),
+                   deep_events=DEEP_EVENTS)  # fmt: skip
 
 
 @dataclass
@@ -166,9 +178,10 @@ class Plan:
     """The users, stages and rows already copied that later tables link to (by index)."""
 
     admin: int
-    reps: list[int]
+    reps: list[int]  # rep1 first: the busy one
     managers: list[int]
     pipelines: list[tuple[int, list[StageInfo]]]  # (pipeline id, stages in order)
+    emails: dict[int, str] = field(default_factory=dict)  # of the users, for the audit log
     account_first: int = 0
     account_names: list[str] = field(default_factory=list)
     account_domains: list[str] = field(default_factory=list)
@@ -183,6 +196,7 @@ class Plan:
     deal_accounts: list[int | None] = field(default_factory=list)
     deal_contacts: list[int | None] = field(default_factory=list)
     deal_owners: list[int] = field(default_factory=list)
+    deep_deal: dict[str, Any] = field(default_factory=dict)  # the row of the long timeline
     lead_first: int = 0
     lead_owners: list[int] = field(default_factory=list)
 
@@ -217,7 +231,7 @@ def seed_scale(n: int, *, seed: int = 42) -> str:
             table_started = time.perf_counter()
             write(session, cursor, plan, counts, seed)
             timings[table] = time.perf_counter() - table_started
-        session.add(AppSetting(key=MARKER_KEY, value={"n": n, "seed": seed}))
+        session.add(AppSetting(key=MARKER_KEY, value=marker_value(n, seed)))
         session.commit()
     analyze_started = time.perf_counter()
     _analyze()
@@ -225,16 +239,23 @@ def seed_scale(n: int, *, seed: int = 42) -> str:
     return _report(n, seed, counts, timings, time.perf_counter() - started)
 
 
+def marker_value(n: int, seed: int = 42) -> dict[str, int]:
+    """What the `scale_seed` setting holds once this version seeded `n` contacts with `seed`."""
+    return {"n": n, "seed": seed, "version": SEED_VERSION}
+
+
 def _already_seeded(session: Session, *, n: int, seed: int) -> bool:
     """True when this very data set is present; Conflict when another scale data set is."""
     marker = session.get(AppSetting, MARKER_KEY)
-    if marker is not None and marker.value == {"n": n, "seed": seed}:
+    if marker is not None and marker.value == marker_value(n, seed):
         return True
     scale_user = session.exec(
         select(User.id).where(func.lower(User.email).like(f"%@{SCALE_DOMAIN}")).limit(1)
     ).first()
     if marker is not None or scale_user is not None:
-        found = f" (n={marker.value.get('n')}, seed={marker.value.get('seed')})" if marker else ""
+        held = marker.value if marker else {}
+        found = f" (n={held['n']}, seed={held['seed']}, version {held.get('version', 1)})" \
+            if marker else ""  # fmt: skip
         raise Conflict(f"This database already holds another scale data set{found}; "
                        "seed a fresh database instead.")  # fmt: skip
     return False
@@ -256,7 +277,9 @@ def _prepare_workspace(session: Session) -> Plan:
     renewals = _renewals_pipeline(session, admin)
     _create_tags(session, admin)
     pipelines = [(p.id, _stages(session, p.id)) for p in (sales, renewals)]
-    return Plan(admin=admin, reps=reps, managers=managers, pipelines=pipelines)
+    people = select(User.id, User.email).where(User.id.in_([admin, *reps, *managers]))
+    return Plan(admin=admin, reps=reps, managers=managers, pipelines=pipelines,
+                emails=dict(session.exec(people).all()))  # fmt: skip
 
 
 def _create_people(session: Session) -> tuple[int, list[int], list[int]]:
@@ -531,7 +554,7 @@ def _deal_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str,
             f"renewal {created.year + 1}" if renewal else rng.choice(PRODUCTS)
         )
         money_and_dates = _deal_money_and_dates(rng, stage, created, renewal)
-        yield {
+        row = {
             "id": plan.deal_first + i, "name": name, "account_id": plan.account_id(account),
             "primary_contact_id": plan.contact_id(contact), "pipeline_id": pipeline_id,
             "stage_id": stage.id, "owner_id": owner, "position": Decimal(positions[stage.id]),
@@ -539,6 +562,14 @@ def _deal_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str,
             "probability": stage.probability, "tags": _tags(rng), **money_and_dates,
             **_audit(created, money_and_dates["stage_entered_at"], owner),
         }  # fmt: skip
+        if not plan.deep_deal or (_long_open(row) and not _long_open(plan.deep_deal)):
+            plan.deep_deal = row  # the long timeline: the first deal open for a year
+        yield row
+
+
+def _long_open(deal: dict[str, Any]) -> bool:
+    """Whether a deal row is still open after more than a year."""
+    return deal["closed_at"] is None and deal["created_at"] < REFERENCE - timedelta(days=365)
 
 
 def _deal_money_and_dates(
@@ -612,9 +643,19 @@ def _write_activities(
     session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
 ) -> None:
     """COPY the activities of every kind, on contacts, companies, leads and deals."""
-    _copy_rows(
-        cursor, "activities", _activity_rows(_rng(seed, "activities"), plan, counts.activities)
-    )
+    _copy_rows(cursor, "activities", _activity_rows(_rng(seed, "activities"), plan, counts))
+
+
+def _about_contact(plan: Plan, contact: int) -> dict[str, Any]:
+    return {"contact_id": plan.contact_id(contact),
+            "account_id": plan.account_id(plan.contact_accounts[contact]), "lead_id": None,
+            "deal_id": None, "owner_id": plan.contact_owners[contact]}  # fmt: skip
+
+
+def _about_deal(plan: Plan, deal: int) -> dict[str, Any]:
+    return {"contact_id": plan.contact_id(plan.deal_contacts[deal]),
+            "account_id": plan.account_id(plan.deal_accounts[deal]), "lead_id": None,
+            "deal_id": plan.deal_first + deal, "owner_id": plan.deal_owners[deal]}  # fmt: skip
 
 
 def _related(rng: random.Random, plan: Plan) -> dict[str, Any]:
@@ -622,15 +663,9 @@ def _related(rng: random.Random, plan: Plan) -> dict[str, Any]:
     roll = rng.random()
     none = {"contact_id": None, "account_id": None, "lead_id": None, "deal_id": None}
     if roll < 0.5:
-        contact = rng.randrange(len(plan.contact_accounts))
-        return none | {"contact_id": plan.contact_id(contact),
-                       "account_id": plan.account_id(plan.contact_accounts[contact]),
-                       "owner_id": plan.contact_owners[contact]}  # fmt: skip
+        return _about_contact(plan, rng.randrange(len(plan.contact_accounts)))
     if roll < 0.7:
-        deal = rng.randrange(len(plan.deal_accounts))
-        return none | {"deal_id": plan.deal_first + deal, "owner_id": plan.deal_owners[deal],
-                       "account_id": plan.account_id(plan.deal_accounts[deal]),
-                       "contact_id": plan.contact_id(plan.deal_contacts[deal])}  # fmt: skip
+        return _about_deal(plan, rng.randrange(len(plan.deal_accounts)))
     if roll < 0.85:
         account = rng.randrange(len(plan.account_names))
         return none | {"account_id": plan.account_id(account),
@@ -639,24 +674,75 @@ def _related(rng: random.Random, plan: Plan) -> dict[str, Any]:
     return none | {"lead_id": plan.lead_first + lead, "owner_id": plan.lead_owners[lead]}
 
 
-def _business_hours(rng: random.Random) -> datetime:
-    """A quarter-hour in working hours between 18 months ago and 3 months ahead."""
-    day = REFERENCE - PAST + timedelta(days=rng.randrange((PAST + FUTURE).days))
+def _business_hours(rng: random.Random, since: datetime = REFERENCE - PAST) -> datetime:
+    """A quarter-hour in working hours from the day of `since` (by default 18 months ago)
+    until 3 months ahead."""
+    first = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = (REFERENCE + FUTURE - first).days
+    return _working_hour(rng, first + timedelta(days=rng.randrange(days)))
+
+
+def _working_hour(rng: random.Random, day: datetime) -> datetime:
+    """A quarter-hour in the working hours of `day` (a midnight, UTC)."""
     return day + timedelta(hours=rng.randrange(13, 23), minutes=15 * rng.randrange(4))  # UTC ~ US
 
 
-def _activity_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
-    """Activity rows: past ones mostly done, future ones open."""
-    for _ in range(count):
+def _activity_rows(rng: random.Random, plan: Plan, counts: ScaleCounts) -> Iterator[dict[str, Any]]:
+    """Activity rows: past ones mostly done, future ones open. Then the deep deal's, and as
+    many more open tasks of rep1 as it takes to give them `counts.busy_tasks`."""
+    busy, open_tasks, made, deep = plan.reps[0], 0, 0, counts.deep_activities
+    # Leave room for the deep deal's rows and for the tasks rep1 still misses.
+    while made + deep + max(0, counts.busy_tasks - open_tasks) < counts.activities:
         kind = _pick(rng, ACTIVITY_KINDS)
-        related = _related(rng, plan)
-        if rng.random() < 0.2:  # someone else on the team helped out
-            related["owner_id"] = plan.owner(rng)
-        when = _business_hours(rng)
+        row = _activity(rng, plan, kind, _related(rng, plan))
+        open_tasks += row["owner_id"] == busy and kind == "task" and row["done_at"] is None
+        made += 1
+        yield row
+    deal = plan.deep_deal
+    for _ in range(deep):
+        about = _about_deal(plan, deal["id"] - plan.deal_first)
+        yield _activity(rng, plan, _pick(rng, ACTIVITY_KINDS), about, since=deal["created_at"])
+    yield from _busy_tasks(rng, plan, max(0, counts.busy_tasks - open_tasks))
+
+
+def _activity(
+    rng: random.Random,
+    plan: Plan,
+    kind: str,
+    related: dict[str, Any],
+    since: datetime = REFERENCE - PAST,
+) -> dict[str, Any]:
+    """One activity of `kind` about `related` (whose owner it takes, mostly), after `since`."""
+    if rng.random() < 0.2:  # someone else on the team helped out
+        related["owner_id"] = plan.owner(rng)
+    when = _business_hours(rng, since)
+    return {
+        "kind": kind, "subject": rng.choice(SUBJECTS[kind]),
+        "body": rng.choice(BODIES) if kind in ("note", "email") or rng.random() < 0.2 else "",
+        **related, **_activity_times(rng, kind, when, related["owner_id"]),
+    }  # fmt: skip
+
+
+def _busy_tasks(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """Open tasks of rep1 about their own contacts and deals: every 20th due on the day of
+    REFERENCE, a third overdue (by up to six weeks), the rest over the next two months."""
+    busy = plan.reps[0]
+    contacts = [i for i, owner in enumerate(plan.contact_owners) if owner == busy]
+    deals = [i for i, owner in enumerate(plan.deal_owners) if owner == busy]
+    for i in range(count):
+        if deals and (not contacts or rng.random() < 0.5):
+            related = _about_deal(plan, rng.choice(deals))
+        elif contacts:
+            related = _about_contact(plan, rng.choice(contacts))
+        else:
+            related = _related(rng, plan)
+        related["owner_id"] = busy
+        # by position rather than by chance, so that even a few of them fill all three parts
+        days = 0 if i % 20 == 0 else -rng.randrange(1, 43) if i % 3 == 1 else rng.randrange(1, 61)
+        times = _activity_times(rng, "task", _working_hour(rng, REFERENCE + timedelta(days)), busy)
         yield {
-            "kind": kind, "subject": rng.choice(SUBJECTS[kind]),
-            "body": rng.choice(BODIES) if kind in ("note", "email") or rng.random() < 0.2 else "",
-            **related, **_activity_times(rng, kind, when, related["owner_id"]),
+            "kind": "task", "subject": rng.choice(SUBJECTS["task"]), "body": "", **related,
+            **times, "done_at": None, "duration_minutes": None, "updated_at": times["created_at"],
         }  # fmt: skip
 
 
@@ -685,12 +771,71 @@ def _activity_times(rng: random.Random, kind: str, when: datetime, owner: int) -
     }  # fmt: skip
 
 
+def _write_audit_events(
+    session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
+) -> None:
+    """COPY the audited history of the deal with the long timeline."""
+    rows = _deep_history(_rng(seed, "audit_events"), plan, counts.deep_events)
+    _copy_rows(cursor, "audit_events", rows)
+
+
+def _deep_history(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
+    """The deep deal created by a manager, handed to its owner, then moved between stages,
+    re-priced and its close date pushed until it ends up as its row says: `count` events."""
+    deal = plan.deep_deal
+    stages = next(stages for id_, stages in plan.pipelines if id_ == deal["pipeline_id"])
+    open_ids = [s.id for s in stages if s.kind == "open"]
+    owner = deal["owner_id"]
+    creator = rng.choice([m for m in plan.managers if m != owner])
+    now = {
+        "stage_id": open_ids[0],
+        "amount": str(_amount(rng)),
+        "owner_id": creator,
+        "expected_close_date": (deal["created_at"] + timedelta(days=60)).date().isoformat(),
+    }
+    final = {"stage_id": deal["stage_id"], "amount": str(deal["amount"]), "owner_id": owner,
+             "expected_close_date": deal["expected_close_date"].isoformat()}  # fmt: skip
+    shown = {"name": deal["name"], "pipeline_id": deal["pipeline_id"], **now,
+             "currency": deal["currency"], "account_id": deal["account_id"],
+             "primary_contact_id": deal["primary_contact_id"]}  # fmt: skip
+    yield _event(plan, deal, deal["created_at"], creator, "create",
+                 {k: [None, v] for k, v in shown.items() if v is not None})  # fmt: skip
+    middle = rng.choices(["stage_id", "amount", "expected_close_date"], [4, 3, 3], k=count - 3)
+    changed = ["owner_id", *middle, "stage_id"]
+    last = {key: max(i for i, k in enumerate(changed) if k == key) for key in set(changed)}
+    moments = sorted(_later(rng, deal["created_at"]) for _ in changed)
+    for i, (key, at) in enumerate(zip(changed, moments, strict=True)):
+        if i == last[key] or key == "owner_id":
+            value = final[key]
+        elif key == "stage_id":  # never its final stage before the end
+            value = rng.choice([s for s in open_ids if s not in (now[key], final[key])] or open_ids)
+        elif key == "amount":
+            value = str(_amount(rng))
+        else:
+            value = (
+                date.fromisoformat(now[key]) + timedelta(days=rng.randrange(7, 45))
+            ).isoformat()
+        actor = creator if i == 0 else owner if rng.random() < 0.85 else plan.admin
+        yield _event(plan, deal, at, actor, "update", {key: [now[key], value]})
+        now[key] = value
+
+
+def _event(
+    plan: Plan, deal: dict[str, Any], at: datetime, actor: int, action: str, changes: dict
+) -> dict[str, Any]:
+    """One audit event about `deal`."""
+    return {"actor_id": actor, "actor_label": plan.emails[actor], "at": at, "entity": "deal",
+            "entity_id": deal["id"], "action": action, "changes": json.dumps(changes),
+            "ip": None}  # fmt: skip
+
+
 _WRITERS = [
     ("accounts", _write_accounts),
     ("contacts", _write_contacts),
     ("deals", _write_deals),
     ("leads", _write_leads),
     ("activities", _write_activities),
+    ("audit events", _write_audit_events),
 ]
 
 
@@ -708,6 +853,7 @@ def _report(n: int, seed: int, counts: ScaleCounts, timings: dict[str, float], t
         f"Seeded the scale data set (n={n}, seed={seed}) in {total:.1f} s: {len(USERS)} users "
         f"in {len(TEAMS)} teams, {counts.accounts} companies, {counts.contacts} contacts, "
         f"{counts.leads} leads, {counts.deals} deals in 2 pipelines and {counts.activities} "
-        f"activities ({took}). Sign in as admin@{SCALE_DOMAIN} (or manager1, rep1 ... rep6, "
-        f"viewer) with the password {SCALE_PASSWORD}."
+        f"activities, at least {counts.busy_tasks} of them open tasks of rep1 ({took}). "
+        f"Sign in as admin@{SCALE_DOMAIN} (or manager1, rep1 ... rep6, viewer) with the "
+        f"password {SCALE_PASSWORD}."
     )

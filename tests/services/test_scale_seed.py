@@ -1,4 +1,5 @@
-"""The scale data set: its counts, its determinism, and contacts findable by company domain.
+"""The scale data set: its counts, its determinism, contacts findable by company domain, and
+the two workloads the bench times (rep1's full My work, one deal's long timeline).
 
 Self-contained: each seed goes into its own scratch database, created and dropped here, and
 crm_app is pointed at it by clearing its cached settings, URL and engine (restored afterwards).
@@ -16,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from crm_app.auth.passwords import verify_password
-from crm_app.seeding.scale import SCALE_PASSWORD, seed_scale
+from crm_app.seeding.scale import REFERENCE, SCALE_PASSWORD, marker_value, seed_scale
 from crm_app.services.errors import Conflict
 from crm_app.services.search import prefix_query
 
@@ -47,6 +48,9 @@ CHECKSUMS = {
         LEFT JOIN contacts c ON c.id = x.contact_id LEFT JOIN deals d ON d.id = x.deal_id
         LEFT JOIN leads l ON l.id = x.lead_id LEFT JOIN users o ON o.id = x.owner_id
         ORDER BY x.id""",
+    "audit_events": """SELECT concat_ws('|', e.action, e.at, e.changes::text, d.name, o.email)
+        FROM audit_events e JOIN deals d ON d.id = e.entity_id
+        LEFT JOIN users o ON o.id = e.actor_id WHERE e.entity = 'deal' ORDER BY e.id""",
 }
 
 
@@ -121,6 +125,7 @@ def _facts(url: str) -> dict:
             .all(),
         }
         facts["domain_search"] = _domain_search(connection)
+        facts["deep_deal"] = _deep_deal(connection)
     engine.dispose()
     return facts
 
@@ -141,6 +146,45 @@ def _domain_search(connection) -> tuple[set[int], set[int]]:
     return expected, found
 
 
+def _deep_deal(connection) -> dict:
+    """The deal with the most audit events: how many it and its activities have, and the stage
+    its last stage change went to and the one it is in."""
+
+    def scalar(sql: str, **params):
+        return connection.execute(text(sql), params).scalar_one()
+
+    deal_id = scalar(
+        "SELECT entity_id FROM audit_events WHERE entity = 'deal' "
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1"
+    )
+    return {
+        "events": scalar(
+            "SELECT count(*) FROM audit_events WHERE entity = 'deal' AND entity_id = :d", d=deal_id
+        ),
+        "activities": scalar("SELECT count(*) FROM activities WHERE deal_id = :d", d=deal_id),
+        "last_stage": scalar(
+            "SELECT (changes -> 'stage_id' ->> 1)::int FROM audit_events WHERE entity = 'deal' "
+            "AND entity_id = :d AND changes ? 'stage_id' ORDER BY at DESC, id DESC LIMIT 1",
+            d=deal_id,
+        ),
+        "stage": scalar("SELECT stage_id FROM deals WHERE id = :d", d=deal_id),
+    }
+
+
+def _rep1_work() -> dict[str, int]:
+    """How many open tasks rep1's My work shows in each part, on the data set's day."""
+    from sqlmodel import Session, select
+
+    from crm_app.db import get_engine
+    from crm_app.models import User
+    from crm_app.services.activity import my_work
+
+    with Session(get_engine()) as session:
+        rep1 = session.exec(select(User).where(User.email == "rep1@scale.example")).one()
+        work = my_work(session, actor=rep1, now=REFERENCE)
+    return {part: getattr(work, part).total for part in ("overdue", "today", "upcoming")}
+
+
 @pytest.fixture(scope="module")
 def two_seeds() -> tuple[dict, dict]:
     """The facts of seed_scale(N) run on two separate databases."""
@@ -151,7 +195,7 @@ def two_seeds() -> tuple[dict, dict]:
             again = seed_scale(N)
             with pytest.raises(Conflict):
                 seed_scale(N + 1)
-            runs.append(_facts(url) | {"report": report, "again": again})
+            runs.append(_facts(url) | {"report": report, "again": again, "work": _rep1_work()})
     return runs[0], runs[1]
 
 
@@ -177,7 +221,7 @@ def test_the_same_n_and_seed_give_the_same_data_on_another_database(two_seeds):
 
 def test_seeding_again_is_a_no_op_and_a_different_size_is_refused(two_seeds):
     first, _ = two_seeds
-    assert first["marker"] == {"n": N, "seed": 42}
+    assert first["marker"] == marker_value(N, 42)
     assert "nothing was written" in first["again"]
 
 
@@ -185,3 +229,16 @@ def test_contacts_are_found_by_a_prefix_of_their_company_domain(two_seeds):
     expected, found = two_seeds[0]["domain_search"]
     assert expected
     assert expected <= found
+
+
+def test_rep1_has_open_tasks_overdue_due_today_and_upcoming(two_seeds):
+    work = two_seeds[0]["work"]
+    assert sum(work.values()) >= N // 20
+    assert all(work.values()), work
+
+
+def test_one_deal_has_a_long_timeline_that_ends_in_its_stage(two_seeds):
+    deep = two_seeds[0]["deep_deal"]
+    assert deep["events"] == 80
+    assert deep["activities"] >= 3 * N // 10
+    assert deep["last_stage"] == deep["stage"]
