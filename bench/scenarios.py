@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
+from bench import activities, contacts, deals, transfer
 from bench import browser as chromium
-from bench import contacts, deals, transfer
 from bench.harness import Measure, Scenario, timed
 
 BROWSER_RUNS, BROWSER_WARMUPS = 10, 2
@@ -112,4 +112,15 @@ SCENARIOS = [
     Scenario("deals: board data, busiest pipeline (server)", deals.board_server_side, 50, 5),
     Scenario("deals: move persisted (server)", deals.move_persisted, 50, 5),
     Scenario("/deals dropped card settles (Chromium)", deals.drop_settles_chromium, 10, 2),
+    Scenario("activities: record timeline page (server)", activities.timeline_first_page, 50, 5),
+    Scenario("activities: timeline page 6, by cursor (server)", activities.timeline_page_6, 50, 5),
+    Scenario("activities: My work, 5,000 open tasks (server)", activities.my_work_busy_rep, 50, 5),
+    Scenario("activities: calendar feed (server)", activities.calendar_feed_server_side, 30, 3),
+    Scenario(
+        "activities: calendar feed, typical rep (server)",
+        activities.calendar_feed_typical_rep,
+        30,
+        3,
+    ),
+    Scenario("activities: calendar feed (HTTP)", activities.calendar_feed_http, 30, 3),
 ]
