@@ -245,7 +245,17 @@ def composer(state: Any) -> rx.Component:
                             color_scheme="gray",
                         ),
                         rx.spacer(),
-                        rx.button("Save", type="submit"),
+                        rx.button(
+                            rx.match(
+                                kind,
+                                ("call", "Log call"),
+                                ("email", "Log e-mail"),
+                                ("meeting", "Add meeting"),
+                                ("task", "Add task"),
+                                "Add note",
+                            ),
+                            type="submit",
+                        ),
                         align="center",
                         gap="0.5rem",
                         wrap="wrap",

@@ -3,6 +3,7 @@ tick it off in My work, and move a meeting to another day in the calendar."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
@@ -48,7 +49,7 @@ def test_a_rep_logs_a_call_then_adds_a_task_from_the_keyboard_and_ticks_it_off(
     composer.get_by_label("Outcome").click()
     page.get_by_role("option", name="Left voicemail").click()
     composer.get_by_label("Duration (minutes)").fill("4")
-    composer.get_by_role("button", name="Save").click()
+    composer.get_by_role("button", name="Log call").click()
     expect(timeline.get_by_text("Call: Renewal terms")).to_be_visible()
     expect(timeline.get_by_text("Outcome: Left voicemail")).to_be_visible()
     (call,) = _activities(app_server, contact_id=ada.id)
@@ -58,7 +59,7 @@ def test_a_rep_logs_a_call_then_adds_a_task_from_the_keyboard_and_ticks_it_off(
     composer.get_by_role("radio", name="Meeting").click()
     composer.get_by_label("Subject").fill("Kick-off")
     composer.get_by_label("Starts").fill("2026-12-03T10:00")
-    composer.get_by_role("button", name="Save").click()
+    composer.get_by_role("button", name="Add meeting").click()
     expect(timeline.get_by_text("Meeting: Kick-off")).to_be_visible()
     with page.expect_download() as download:
         timeline.get_by_role("link", name="Invitation (.ics)").click()
@@ -78,13 +79,31 @@ def test_a_rep_logs_a_call_then_adds_a_task_from_the_keyboard_and_ticks_it_off(
     expect(timeline.get_by_text("Task: Send the contract")).to_be_visible()
     expect(composer.get_by_label("Subject")).to_have_value("")
 
+    # A task with a reminder at its due time, due this minute: the job engine reminds Bob
+    # within seconds, and the bell shows it without a reload.
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", name="Timeline").click()
+    page.keyboard.press("t")
+    expect(composer.get_by_label("Subject")).to_be_focused()
+    page.keyboard.type("Ring Ada back")
+    composer.get_by_label("Due").fill(utcnow().strftime("%Y-%m-%dT%H:%M"))
+    composer.get_by_label("Reminder").click()
+    page.get_by_role("option", name="At the time").click()
+    composer.get_by_role("button", name="Add task").click()
+    expect(timeline.get_by_text("Task: Ring Ada back")).to_be_visible()
+    bell = page.get_by_role("button", name=re.compile(r"^Notifications, \d+ unread$"))
+    expect(bell).to_be_visible(timeout=45_000)
+    bell.click()
+    expect(page.get_by_role("button", name=re.compile(r"Reminder: Ring Ada back — due"))).to_be_visible()
+    page.keyboard.press("Escape")
+
     # My work lists it; ticking it moves it to Done.
     page.get_by_role("link", name="Activities").first.click()
     expect(page).to_have_url(app_server.base_url + "/activities")
     done = page.get_by_role("region", name="Done")
     page.get_by_role("checkbox", name="Done: Send the contract").check()
     expect(done.get_by_role("link", name="Send the contract")).to_be_visible()
-    (contract,) = _activities(app_server, contact_id=ada.id, kind="task")
+    (contract,) = _activities(app_server, contact_id=ada.id, subject="Send the contract")
     assert contract.done_at is not None
 
 
