@@ -88,7 +88,7 @@ def my_work_busy_rep(ctx) -> Measure:
 
     from crm_app.db import get_engine
     from crm_app.seeding.scale import REFERENCE
-    from crm_app.services.activity import my_work
+    from crm_app.services.activity_list import my_work
 
     engine = get_engine()
     with Session(engine, expire_on_commit=False) as session:

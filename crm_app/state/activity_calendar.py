@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from crm_app.models import User
 from crm_app.models.base import utcnow
-from crm_app.services import activity, user
+from crm_app.services import activity, activity_list, user
 from crm_app.services.errors import DomainError
 from crm_app.state.base import AppState, error_event
 from crm_app.state.views import Choice
@@ -38,7 +38,7 @@ def grid_days(anchor: date, view: str) -> list[date]:
 
 
 def day_cells(
-    days: list[date], items: list[activity.CalendarItem], anchor: date, view: str, today: date
+    days: list[date], items: list[activity_list.CalendarItem], anchor: date, view: str, today: date
 ) -> list[dict[str, Any]]:
     """The grid for the calendar component: each day with its items, formatted."""
     by_day: dict[date, list[dict[str, Any]]] = {day: [] for day in days}
@@ -107,7 +107,7 @@ class CalendarState(AppState):
             anchor = today
         self.anchor = anchor.isoformat()
         days = grid_days(anchor, self.view)
-        items = activity.calendar(
+        items = activity_list.calendar(
             session,
             actor=actor,
             start=days[0],

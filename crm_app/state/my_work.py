@@ -13,7 +13,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from crm_app.models import User
-from crm_app.services import activity, user
+from crm_app.services import activity, activity_list, user
 from crm_app.services.errors import DomainError
 from crm_app.state.base import AppState, error_event
 from crm_app.state.views import Choice
@@ -61,7 +61,7 @@ def _when(value: datetime | None, zone: ZoneInfo, today: date) -> tuple[str, str
     return f"{label}, {local:%H:%M}", day.isoformat()
 
 
-def work_views(rows: list[activity.WorkRow], zone: ZoneInfo, today: date) -> list[WorkView]:
+def work_views(rows: list[activity_list.WorkRow], zone: ZoneInfo, today: date) -> list[WorkView]:
     """Rows of a part of My work as the page lists them."""
     views = []
     for row in rows:
@@ -111,7 +111,7 @@ class MyWorkState(AppState):
 
     def _fetch(self, session: Session, actor: User) -> None:
         owner = int(self.owner) if self.owner.isdigit() else None
-        work = activity.my_work(
+        work = activity_list.my_work(
             session,
             actor=actor,
             owner_id=owner,

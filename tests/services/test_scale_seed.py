@@ -177,7 +177,7 @@ def _rep1_work() -> dict[str, int]:
 
     from crm_app.db import get_engine
     from crm_app.models import User
-    from crm_app.services.activity import my_work
+    from crm_app.services.activity_list import my_work
 
     with Session(get_engine()) as session:
         rep1 = session.exec(select(User).where(User.email == "rep1@scale.example")).one()

@@ -25,6 +25,7 @@ from crm_app.api.schemas import (
 )
 from crm_app.models import Activity, ActivityPublic
 from crm_app.services import activity as activities
+from crm_app.services import activity_list
 from crm_app.services.listing import ListQuery
 
 router = APIRouter(prefix="/activities", tags=["activities"], responses=PROBLEMS)
@@ -66,7 +67,7 @@ def list_activities(
     Sortable fields: due_at, starts_at, done_at, created_at, updated_at, kind, priority (low to
     high), subject. `q` finds activities whose subject contains every word.
     """
-    page = activities.list_activities(session, actor=actor, listq=listq)
+    page = activity_list.list_activities(session, actor=actor, listq=listq)
     data = [ActivityPublic.model_validate(activity) for activity in page.rows]
     return ActivityList(data=data, next_cursor=page.next_cursor)
 
