@@ -43,7 +43,9 @@ def _input(state: Any, label: str, name: str, **props) -> rx.Component:
     return _labelled(label, name, control, state)
 
 
-def _select(state: Any, label: str, name: str, choices: Any, default: str | rx.Var) -> rx.Component:
+def _select(
+    state: Any, label: str, name: str, choices: Any, default: str | rx.Var, key: str = ""
+) -> rx.Component:
     control = rx.select.root(
         rx.select.trigger(id=f"compose-{name}", width="100%"),
         rx.select.content(
@@ -54,6 +56,8 @@ def _select(state: Any, label: str, name: str, choices: Any, default: str | rx.V
         ),
         name=name,
         default_value=default,
+        # each kind's form has its own select: one kept across kinds loses its default
+        key=key or name,
     )
     return _labelled(label, name, control, state)
 
@@ -134,6 +138,7 @@ def _attendees(state: Any) -> rx.Component:
             display="flex",
             flex_direction="column",
             gap="0.5rem",
+            width="100%",
         ),
         rx.el.fieldset(
             rx.el.legend("Colleagues attending", font_weight="500", font_size="0.875rem"),
@@ -156,7 +161,7 @@ def _meeting_fields(state: Any) -> rx.Component:
         ),
         _row(
             _input(state, "Place", "location", max_length=300, placeholder="Room, address or link"),
-            _select(state, "Reminder", "reminder", REMINDERS, "none"),
+            _select(state, "Reminder", "reminder", REMINDERS, "none", key="meeting-reminder"),
         ),
         _attendees(state),
         spacing="3",
@@ -168,7 +173,7 @@ def _task_fields(state: Any) -> rx.Component:
     return rx.vstack(
         _row(
             _input(state, "Due", "due_at", type="datetime-local"),
-            _select(state, "Reminder", "reminder", REMINDERS, "none"),
+            _select(state, "Reminder", "reminder", REMINDERS, "none", key="task-reminder"),
         ),
         _row(
             _select(state, "Assignee", "owner_id", state.assignees, state.me_id.to_string()),

@@ -22,6 +22,18 @@ ICONS = {
 }
 
 
+# Formatted text in the flow of a timeline: tight paragraphs and lists.
+RICH_TEXT = {
+    "& p, & ul, & ol, & blockquote, & pre": {"margin": "0 0 0.35em"},
+    "& > div > :last-child": {"margin_bottom": "0"},
+    "& ul, & ol": {"padding_left": "1.25em"},
+    "& ul": {"list_style": "disc"},
+    "& ol": {"list_style": "decimal"},
+    "& blockquote": {"border_left": f"3px solid {rx.color('gray', 6)}", "padding_left": "0.6em"},
+    "& a": {"color": rx.color("accent", 11)},
+}
+
+
 def _icon(action: rx.Var) -> rx.Component:
     return rx.box(
         rx.match(
@@ -63,6 +75,18 @@ def _entry(entry: Any) -> rx.Component:
                 rx.foreach(
                     entry.lines,
                     lambda line: rx.text(line, size="2", color=rx.color("gray", 11)),
+                ),
+                rx.cond(
+                    entry.html != "",
+                    # sanitised by services.rich_text when saved and when read
+                    rx.box(
+                        rx.html(entry.html),
+                        style=RICH_TEXT,
+                        font_size="var(--font-size-2)",
+                        color=rx.color("gray", 12),
+                        width="100%",
+                        overflow_wrap="anywhere",
+                    ),
                 ),
                 rx.cond(
                     entry.invite != "",

@@ -27,7 +27,7 @@ from crm_app.models import (
     Stage,
     User,
 )
-from crm_app.services import crud, custom_field, custom_value
+from crm_app.services import crud, custom_field, custom_value, rich_text
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.listing import decode_cursor, encode_cursor
 
@@ -133,6 +133,7 @@ KIND_LABELS = {
 ACTIVITY_RANK, EVENT_RANK = 0, 1
 MAX_LINES = 12
 SHORT = 80
+SHOWN_BODY = 4000  # an activity's text shows whole, formatted, up to this long
 
 
 @dataclass
@@ -148,6 +149,7 @@ class TimelineItem:
     lines: list[str] = field(default_factory=list)
     when_label: str = ""  # activities: "Done", "Due" or "Starts"
     when: datetime | None = None
+    html: str = ""  # an activity's formatted text (sanitised HTML)
 
 
 @dataclass
@@ -196,7 +198,7 @@ def _activities(session: Session, link: Any, record_id: int, cursor, limit: int)
             Activity.id,
             Activity.kind,
             Activity.subject,
-            func.left(Activity.body, 400).label("body"),
+            func.left(Activity.body, SHOWN_BODY + 1).label("body"),
             Activity.created_at,
             Activity.due_at,
             Activity.done_at,
@@ -261,9 +263,12 @@ def _activity_item(row: Any) -> TimelineItem:
     else:
         when_label, when = "", None
     lines = [f"Outcome: {row.outcome}"] if row.outcome else []
-    text = " ".join(re.sub(r"<[^>]*>", " ", row.body or "").split())
-    text = re.sub(r" ([.,;:!?])", r"\1", text)  # "the <b>engine</b>." has no space before "."
-    if text:
+    html = ""
+    if row.body and len(row.body) <= SHOWN_BODY:
+        html = rich_text.sanitize(row.body)  # sanitised when saved; again, in case
+    elif row.body:  # a long text: its start, as plain text
+        text = " ".join(re.sub(r"<[^>]*>", " ", row.body).split())
+        text = re.sub(r" ([.,;:!?])", r"\1", text)  # "the <b>engine</b>." has no space before "."
         lines.append(_short(text, 160))
     return TimelineItem(
         source="activity",
@@ -275,6 +280,7 @@ def _activity_item(row: Any) -> TimelineItem:
         lines=lines,
         when_label=when_label,
         when=when,
+        html=html,
     )
 
 

@@ -69,6 +69,7 @@ class TimelineEntry:
     when: str
     lines: list[str]
     invite: str = ""  # a meeting's .ics invitation to download
+    html: str = ""  # an activity's formatted text, sanitised
 
 
 @dataclasses.dataclass
@@ -190,6 +191,7 @@ def timeline_entries(page: timeline.TimelinePage, tz: str) -> list[TimelineEntry
             when=f"{item.when_label} {local_time(item.when, tz)}" if item.when else "",
             lines=item.lines,
             invite=calendar_feed.invite_path(item.id) if item.action == "meeting" else "",
+            html=item.html,
         )
         for item in page.items
     ]

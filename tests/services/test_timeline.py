@@ -182,3 +182,16 @@ def test_a_deal_move_reads_as_stage_names_without_its_place_in_the_column(db, pe
     deals.move_deal(db, actor=people.bob, deal_id=deal.id, stage_id=discovery.id)
     page = timeline.timeline(db, actor=people.bob, entity="deal", record_id=deal.id)
     assert page.items[0].lines == ["Stage: Qualification → Discovery"]
+
+
+def test_an_activitys_text_shows_formatted_and_sanitised_and_a_long_one_as_its_start(db, people):
+    ada = make_contact(db, owner=people.bob)
+    for body in (
+        "<p><strong>Budget</strong> approved</p><script>alert(1)</script>",
+        "<p>" + "word " * 1000 + "</p>",
+    ):
+        db.add(Activity(kind="note", body=body, contact_id=ada.id, owner_id=people.bob.id))
+        db.flush()
+    long, short = timeline.timeline(db, actor=people.bob, entity="contact", record_id=ada.id).items
+    assert short.html == "<p><strong>Budget</strong> approved</p>" and short.lines == []
+    assert long.html == "" and long.lines == ["word " * 31 + "word…"]
