@@ -75,12 +75,31 @@ class Activity(ActivityBase, AuditedBase, table=True):
 
     __tablename__ = "activities"
     __table_args__ = (
-        # "my open tasks", soonest first
+        # "my open tasks", soonest first; with the kind in the index, My work counts a user's
+        # open tasks without reading the table (kind after due_at keeps the order by due time
+        # for lists of open activities of every kind)
         Index(
-            "ix_activities_open_owner_due",
+            "ix_activities_open_owner_due_kind",
             "owner_id",
             "due_at",
+            "kind",
             postgresql_where=text("done_at IS NULL AND deleted_at IS NULL"),
+        ),
+        # a user's meetings by start, for their calendar feed (rows loaded in bulk may have
+        # only a due time)
+        Index(
+            "ix_activities_meeting_owner_start",
+            "owner_id",
+            text("coalesce(starts_at, due_at)"),
+            postgresql_where=text("kind = 'meeting' AND deleted_at IS NULL"),
+        ),
+        # the meetings of others a user attends (owners are often listed among the attendees
+        # too: removing them leaves an index of invitations only)
+        Index(
+            "ix_activities_meeting_guests",
+            text("array_remove(attendee_user_ids, owner_id)"),
+            postgresql_using="gin",
+            postgresql_where=text("kind = 'meeting' AND deleted_at IS NULL"),
         ),
         # "what I did last", by kind (done calls and notes outnumber done tasks)
         Index(
