@@ -13,8 +13,7 @@ from sqlmodel import Session
 from crm_app.models import User
 from crm_app.models.base import utcnow
 from crm_app.services import activity, activity_list, user
-from crm_app.services.errors import DomainError
-from crm_app.state.base import AppState, error_event
+from crm_app.state.base import AppState
 from crm_app.state.views import Choice
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -121,15 +120,12 @@ class CalendarState(AppState):
             self.title = f"{anchor:%B %Y}"
 
     def _refresh(self, change: Any = None) -> Any:
-        try:
-            with self._actor_session() as (session, actor):
-                if change is not None:
-                    change(session, actor)
-                self._fetch(session, actor)
-        except DomainError as error:
+        """Apply `change(session, actor)` (if any), then read the days again; a refused move
+        puts the item back (`version`)."""
+        refused = self._act_then(change, self._fetch)
+        if refused is not None:
             self.version += 1
-            return error_event(error)
-        return None
+        return refused
 
     @rx.event
     def set_view(self, value: str | list[str]):

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
 import reflex as rx
 from reflex.config import get_config
@@ -110,6 +111,24 @@ class AppState(rx.State):
             if user is None:
                 raise Unauthenticated()
             yield session, user
+
+    def _act_then(
+        self,
+        change: Callable[[Session, User], Any] | None,
+        show: Callable[[Session, User], None],
+        message: str | None = None,
+    ) -> rx.event.EventSpec | None:
+        """In one transaction, as the calling user: `change` (when given), then `show` what
+        the page shows now. A refusal is reported (a toast, or the sign-in page); `message`
+        is toasted when it went through."""
+        try:
+            with self._actor_session() as (session, actor):
+                if change is not None:
+                    change(session, actor)
+                show(session, actor)
+        except DomainError as error:
+            return error_event(error)
+        return rx.toast.success(message) if message else None
 
     def _show_user(self, session: Session, user: User) -> None:
         self.me_id = user.id or 0

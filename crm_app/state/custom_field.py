@@ -68,12 +68,7 @@ class CustomFieldState(AppState):
         self.deleted_rows = [_row(d, 0, 1) for d in deleted[:20]]
 
     def _refresh(self) -> rx.event.EventSpec | None:
-        try:
-            with self._actor_session() as (session, actor):
-                self._reload(session, actor)
-        except DomainError as error:
-            return error_event(error)
-        return None
+        return self._act_then(None, self._reload)
 
     @rx.event
     def load(self):
@@ -233,14 +228,9 @@ class CustomFieldState(AppState):
             None,
         )
 
-    def _act(self, change, message: str | None) -> rx.event.EventSpec | None:
-        try:
-            with self._actor_session() as (session, actor):
-                change(session, actor)
-                self._reload(session, actor)
-        except DomainError as error:
-            return error_event(error)
-        return rx.toast.success(message) if message else None
+    def _act(self, change, message: str | None = None) -> rx.event.EventSpec | None:
+        """Run `change(session, actor)` and show the page as it is now."""
+        return self._act_then(change, self._reload, message)
 
     @rx.var
     def entity_label(self) -> str:

@@ -110,14 +110,8 @@ class LeadSettingsState(AppState):
         self.team_id = str(chosen.team_id) if chosen.team_id else NONE
 
     def _act(self, change, message: str | None = None) -> rx.event.EventSpec | None:
-        """Run `change(session, actor)` and show the lists as they are now."""
-        try:
-            with self._actor_session() as (session, actor):
-                change(session, actor)
-                self._reload(session, actor)
-        except DomainError as error:
-            return error_event(error)
-        return rx.toast.success(message) if message else None
+        """Run `change(session, actor)` and show the page as it is now."""
+        return self._act_then(change, self._reload, message)
 
     # ---- sources --------------------------------------------------------------------------
 

@@ -14,8 +14,7 @@ from sqlmodel import Session
 
 from crm_app.models import User
 from crm_app.services import activity, activity_list, user
-from crm_app.services.errors import DomainError
-from crm_app.state.base import AppState, error_event
+from crm_app.state.base import AppState
 from crm_app.state.views import Choice
 
 KIND_FILTERS = [
@@ -128,14 +127,7 @@ class MyWorkState(AppState):
 
     def _refresh(self, change: Any = None) -> Any:
         """Apply `change(session, actor)` (if any), then read My work again, in one go."""
-        try:
-            with self._actor_session() as (session, actor):
-                if change is not None:
-                    change(session, actor)
-                self._fetch(session, actor)
-        except DomainError as error:
-            return error_event(error)
-        return None
+        return self._act_then(change, self._fetch)
 
     # ---- filters ------------------------------------------------------------------------
 
