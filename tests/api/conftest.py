@@ -32,3 +32,9 @@ def key_for(db):
         return {"Authorization": f"Bearer {created.plaintext}"}
 
     return make
+
+
+@pytest.fixture
+def bob(people, key_for):
+    """Bob the rep's Authorization header."""
+    return key_for(people.bob)

@@ -7,26 +7,14 @@ import pytest
 from crm_app.api.schemas import AccountInput
 from crm_app.models import AccountPublic
 from crm_app.services import account as accounts
+from tests.api.helpers import PROBLEM, create_at, fields_of
 from tests.factories import make_account
 
 URL = "/api/v1/accounts"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def bob(people, key_for):
-    return key_for(people.bob)
 
 
 def create(client, headers, **body):
-    response = client.post(URL, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def fields_of(response) -> set[str]:
-    assert response.headers["content-type"] == PROBLEM
-    return {e["field"] for e in response.json()["errors"]}
+    return create_at(client, URL, headers, body)
 
 
 # --- create and read -------------------------------------------------------------------------

@@ -6,38 +6,18 @@ import pytest
 from sqlmodel import select
 
 from crm_app.models import ActivityPublic, Lead, Notification, Permission
+from tests.api.helpers import PROBLEM, create_at, fields_of, visit_all_at
 from tests.factories import make_activity, make_contact, make_lead, make_scoring_rule
 
 URL = "/api/v1/activities"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def bob(people, key_for):
-    return key_for(people.bob)
 
 
 def create(client, headers, **body):
-    response = client.post(URL, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def fields_of(response) -> set[str]:
-    assert response.headers["content-type"] == PROBLEM
-    return {e["field"] for e in response.json()["errors"]}
+    return create_at(client, URL, headers, body)
 
 
 def visit_all(client, headers, query: str) -> list[int]:
-    """The ids of every page, following `next_cursor` to the end."""
-    ids, cursor = [], None
-    while True:
-        url = f"{URL}?{query}" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(url, headers=headers).json()
-        ids += [activity["id"] for activity in page["data"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return ids
+    return visit_all_at(client, URL, headers, query)
 
 
 # --- create and read -------------------------------------------------------------------------

@@ -7,38 +7,18 @@ import pytest
 from crm_app.api.schemas import ContactInput
 from crm_app.models import ContactPublic
 from crm_app.services import contact as contacts
+from tests.api.helpers import PROBLEM, create_at, fields_of, visit_all_at
 from tests.factories import make_account, make_contact
 
 URL = "/api/v1/contacts"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def bob(people, key_for):
-    return key_for(people.bob)
 
 
 def create(client, headers, **body):
-    response = client.post(URL, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def fields_of(response) -> set[str]:
-    assert response.headers["content-type"] == PROBLEM
-    return {e["field"] for e in response.json()["errors"]}
+    return create_at(client, URL, headers, body)
 
 
 def visit_all(client, headers, query: str) -> list[int]:
-    """The ids of every page, following `next_cursor` to the end."""
-    ids, cursor = [], None
-    while True:
-        url = f"{URL}?{query}" + (f"&cursor={cursor}" if cursor else "")
-        page = client.get(url, headers=headers).json()
-        ids += [c["id"] for c in page["data"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return ids
+    return visit_all_at(client, URL, headers, query)
 
 
 # --- create and read -------------------------------------------------------------------------

@@ -7,15 +7,10 @@ import pytest
 from crm_app.api.deal_schemas import DealInput
 from crm_app.models import DealPublic
 from crm_app.services import deal as deals
+from tests.api.helpers import PROBLEM, create_at, fields_of
 from tests.factories import make_account, make_second_pipeline, stages_of_default_pipeline
 
 URL = "/api/v1/deals"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def bob(people, key_for):
-    return key_for(people.bob)
 
 
 @pytest.fixture
@@ -24,14 +19,7 @@ def stages(db, people):
 
 
 def create(client, headers, **body):
-    response = client.post(URL, json={"name": "A deal", **body}, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def fields_of(response) -> set[str]:
-    assert response.headers["content-type"] == PROBLEM
-    return {e["field"] for e in response.json()["errors"]}
+    return create_at(client, URL, headers, {"name": "A deal", **body})
 
 
 def patch(client, headers, deal, **body):
