@@ -113,8 +113,7 @@ def _feed_token(email: str) -> str:
 
 def calendar_feed_server_side(ctx) -> Measure:
     """rep1's calendar feed built in-process from its token: their open tasks and the
-    meetings they own or attend, from 90 days before today (the real one: the feed has no
-    other) to a year after."""
+    meetings they own or attend, from 90 days before the data set's day to a year after."""
     return _feed(BUSY_USER)
 
 
@@ -127,6 +126,7 @@ def _feed(email: str) -> Measure:
     from sqlmodel import Session
 
     from crm_app.db import get_engine
+    from crm_app.seeding.scale import REFERENCE
     from crm_app.services import calendar_feed
 
     engine = get_engine()
@@ -134,14 +134,15 @@ def _feed(email: str) -> Measure:
 
     def once() -> None:
         with Session(engine, expire_on_commit=False) as session:
-            calendar_feed.feed_for_token(session, token)
+            calendar_feed.feed_for_token(session, token, now=REFERENCE)
             session.rollback()
 
     return timed(once)
 
 
 def calendar_feed_http(ctx) -> Measure:
-    """GET rep1's feed URL from the running server, over one kept-alive connection."""
+    """GET rep1's feed URL from the running server, over one kept-alive connection (around
+    today: a URL has no other day)."""
     client = ctx.stack.enter_context(httpx.Client(base_url=ctx.base_url, timeout=30))
     path = f"/api/v1/calendar/{_feed_token(BUSY_USER)}.ics"
 
