@@ -29,6 +29,33 @@ def test_the_feed_url_answers_with_a_calendar_without_signing_in(client, db, peo
     assert summaries == ["Demo"]
 
 
+def test_a_calendar_app_holding_the_current_etag_gets_304_until_something_changes(
+    client, db, people
+):
+    meeting = make_activity(
+        db, owner=people.bob, kind="meeting", subject="Demo", starts_at=utcnow() + timedelta(1)
+    )
+    path = feed_path(calendar_feed.create_feed(db, actor=people.bob))
+    etag = client.get(path).headers["etag"]
+    for sent in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        unchanged = client.get(path, headers={"If-None-Match": sent})
+        assert unchanged.status_code == 304
+        assert unchanged.content == b""
+        assert unchanged.headers["etag"] == etag
+        assert unchanged.headers["cache-control"] == "no-store"
+    meeting.subject = "Demo, moved"
+    db.flush()
+    changed = client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert b"SUMMARY:Demo\\, moved" in changed.content
+    assert changed.headers["etag"] != etag
+    meeting.deleted_at = utcnow()
+    db.flush()
+    emptied = client.get(path, headers={"If-None-Match": changed.headers["etag"]})
+    assert emptied.status_code == 200
+    assert b"BEGIN:VEVENT" not in emptied.content
+
+
 def test_an_unknown_or_reset_feed_url_is_404(client, db, people):
     old = calendar_feed.create_feed(db, actor=people.bob)
     calendar_feed.create_feed(db, actor=people.bob)
