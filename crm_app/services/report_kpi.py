@@ -72,8 +72,8 @@ def _recurring(index: int) -> Any:
 
 
 def recurring_changes(since: datetime | None = None) -> Any:
-    """The changes of deals' recurring values (after `since`), as a SELECT of deal_id, at,
-    increase (after - before) and the before and after values."""
+    """The changes of deals' recurring values (after `since`), as a SELECT of deal_id, at and
+    increase (after - before; negative for a decrease)."""
     query = select(
         AuditEvent.entity_id.label("deal_id"),
         AuditEvent.at,

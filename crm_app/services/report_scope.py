@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Date, and_, case, cast, func, or_, select, true
 from sqlmodel import Session
 
 from crm_app.models import Activity, Deal, Pipeline, Team, User
@@ -114,6 +114,10 @@ class Period:
         the end of the period, or now for a period still running."""
         return min(self.end_at, utcnow())
 
+    def covers(self, column: Any) -> ColumnElement[bool]:
+        """The condition that a timestamp column falls in the period."""
+        return and_(column >= self.start_at, column < self.end_at)
+
     def months(self) -> list[date]:
         """The first day of each month the period touches, in order."""
         first, found = self.start.replace(day=1), []
@@ -130,6 +134,11 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 def local(column: Any, zone: ZoneInfo) -> Any:
     """A timestamp column as wall-clock time in `zone` (for grouping by local day or month)."""
     return func.timezone(zone.key, column)
+
+
+def month_of(column: Any, zone: ZoneInfo) -> Any:
+    """A timestamp column's month (its first day) in `zone`."""
+    return cast(func.date_trunc("month", local(column, zone)), Date)
 
 
 PRESETS = (
@@ -183,12 +192,12 @@ class Money:
         """From (currency, amount) pairs of a GROUP BY; `empty` when the default is absent."""
         found = {c: cents(v) for c, v in rows if v is not None}
         others = {c: found[c] for c in sorted(found) if c != currency}
-        return cls(currency, found.get(currency, empty), others)
+        return cls(currency, found.get(currency, cents(empty)), others)
 
     def minus(self, other: Money) -> Money:
         """The difference, currency by currency (a missing amount counts as 0)."""
         codes = sorted((self.others.keys() | other.others.keys()) - {self.currency})
-        zero = Decimal(0)
+        zero = Decimal("0.00")
         return Money(
             self.currency,
             (self.amount or zero) - (other.amount or zero),
