@@ -24,6 +24,7 @@ from crm_app.api.routes import (
     lead_form,
     me,
     pipeline,
+    report,
     users,
 )
 
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
     v1.include_router(lead_form.router)
     v1.include_router(activity.router)
     v1.include_router(calendar.router)
+    v1.include_router(report.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
     app.include_router(export.router)
