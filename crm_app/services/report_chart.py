@@ -39,7 +39,7 @@ from crm_app.services.report_scope import (
     resolve,
 )
 
-TEAM_TOTAL = "Team total"
+TEAM_TOTAL, NO_OWNER = "Team total", "No owner"
 
 
 # --- pipeline value by stage --------------------------------------------------------------------
@@ -315,36 +315,46 @@ WEEK_COLUMNS = (
 )
 
 
-def _weekly(session: Session, scope: ReportScope, *, per_owner: bool) -> list[Any]:
+def _weekly(session: Session, counted: ReportScope, *, team_total: bool) -> list[Any]:
+    """Activities per week and owner of the `counted` scope (with each owner's name), and
+    with `team_total` each week's total too (rows with `team` set), in one pass."""
     at = activity_at()
-    week = cast(func.date_trunc("week", local(at, scope.period.zone)), Date).label("week")
-    keys = [week, Activity.owner_id, User.name] if per_owner else [week]
-    return session.execute(
-        select(*keys, func.count().label("activities"))
-        .select_from(Activity)
-        .outerjoin(User, User.id == Activity.owner_id)
+    week = cast(func.date_trunc("week", local(at, counted.period.zone)), Date).label("week")
+    sets = [tuple_(week, Activity.owner_id), *([tuple_(week)] if team_total else [])]
+    weekly = (
+        select(
+            week,
+            Activity.owner_id,
+            func.grouping(Activity.owner_id).label("team"),
+            func.count().label("activities"),
+        )
         .where(
             Activity.deleted_at.is_(None),
-            scope.owned(Activity.owner_id),
-            scope.period.covers(at),
+            counted.owned(Activity.owner_id),
+            counted.period.covers(at),
         )
-        .group_by(*keys)
-        .order_by(week, *([User.name, Activity.owner_id] if per_owner else []))
+        .group_by(func.grouping_sets(*sets))
+        .subquery("weekly")
+    )
+    return session.execute(
+        select(weekly, User.name)
+        .outerjoin(User, User.id == weekly.c.owner_id)
+        .order_by(weekly.c.week, weekly.c.team, User.name, weekly.c.owner_id)
     ).all()
 
 
 def activities_per_week(session: Session, *, actor: User, query: ReportQuery) -> Table[RepWeek]:
     """Activities done per person per week (see `report_scope.activity_at`); activities of
-    no one show as "No owner"."""
+    no one show as "No owner". A rep's rows are theirs and their team's weekly totals (one
+    pass over the team's activities)."""
     scope = resolve(session, actor=actor, query=query)
-    weeks = [
-        RepWeek(r.week, r.owner_id, r.name or "No owner", r.activities)
-        for r in _weekly(session, scope, per_owner=True)
-    ]
-    if scope.team is not None:
-        team = _weekly(session, scope.team, per_owner=False)
-        weeks += [RepWeek(r.week, None, TEAM_TOTAL, r.activities, True) for r in team]
-        weeks.sort(key=lambda w: (w.week, w.team_total))
+    rep = scope.team is not None
+    weeks = []
+    for row in _weekly(session, scope.team or scope, team_total=rep):
+        if row.team:
+            weeks.append(RepWeek(row.week, None, TEAM_TOTAL, row.activities, True))
+        elif not rep or row.owner_id == scope.actor_id:
+            weeks.append(RepWeek(row.week, row.owner_id, row.name or NO_OWNER, row.activities))
     return Table(
         "activities-per-week",
         "Activities per rep per week",

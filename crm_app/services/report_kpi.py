@@ -27,7 +27,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, and_, case, cast, func, or_, select, text, tuple_
+from sqlalchemy import Numeric, and_, cast, func, or_, select, text, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from crm_app.models import AuditEvent, Deal, DealStageChange, Lead, Stage, User
@@ -93,25 +95,21 @@ def increases_since(moment: datetime) -> Any:
     )
 
 
-def _probability_at(moment: datetime, now: datetime) -> Any:
-    """The probability a deal open at `moment` had: its own, else its stage's; for a deal
-    closed since, the stage it was in then (its stage as today when it has no history)."""
-    if moment >= now:
-        return func.coalesce(Deal.probability, Stage.probability)
-    then = (
-        select(Stage.probability)
-        .join(DealStageChange, DealStageChange.to_stage_id == Stage.id)
-        .where(DealStageChange.deal_id == Deal.id, DealStageChange.changed_at < moment)
-        .order_by(DealStageChange.changed_at.desc(), DealStageChange.id.desc())
-        .limit(1)
-        .correlate(Deal)
-        .scalar_subquery()
+def stages_then(moment: datetime) -> Any:
+    """For each deal closed since `moment`, the probability of the stage it was in then (the
+    last move before it in its stage history), as a subquery of deal_id and probability."""
+    then = aliased(Deal)
+    return (
+        select(DealStageChange.deal_id, Stage.probability)
+        .ext(distinct_on(DealStageChange.deal_id))
+        .join(Stage, Stage.id == DealStageChange.to_stage_id)
+        .join(then, then.id == DealStageChange.deal_id)
+        .where(then.closed_at >= moment, DealStageChange.changed_at < moment)
+        .order_by(
+            DealStageChange.deal_id, DealStageChange.changed_at.desc(), DealStageChange.id.desc()
+        )
+        .subquery()
     )
-    stage = case(
-        (Deal.closed_at.is_not(None), func.coalesce(then, Stage.probability)),
-        else_=Stage.probability,
-    )
-    return func.coalesce(Deal.probability, stage)
 
 
 # --- the figures --------------------------------------------------------------------------------
@@ -196,9 +194,11 @@ def compare(current: KpiFigures, previous: KpiFigures) -> list[Kpi]:
 # --- the queries --------------------------------------------------------------------------------
 
 
-def _deal_columns(i: int, period: Period, now: datetime, grown: Any) -> list[Any]:
-    """The deal KPIs of one period; `grown` is the subquery of increases since its end (None
-    for a period still running: today's values are the values then)."""
+def _deal_columns(i: int, period: Period, past: Any) -> list[Any]:
+    """The deal KPIs of one period. For a period that has ended, `past` holds the subqueries
+    joined for its end: `grown` (increases of recurring values since) and `stages` (the
+    stages of deals closed since); None for a period still running, measured on today's
+    values."""
     start, end, moment = period.start_at, period.end_at, period.snapshot_at()
     won_in = and_(Deal.won_at >= start, Deal.won_at < end)
     lost_in = and_(Deal.closed_at >= start, Deal.closed_at < end, Deal.won_at.is_(None))
@@ -208,16 +208,18 @@ def _deal_columns(i: int, period: Period, now: datetime, grown: Any) -> list[Any
     open_then = and_(
         Deal.created_at < moment, or_(Deal.closed_at.is_(None), Deal.closed_at >= moment)
     )
-    recurring = Deal.recurring_monthly_value
-    if grown is not None:
+    recurring, stage = Deal.recurring_monthly_value, Stage.probability
+    if past is not None:
+        grown, stages = past
         recurring = func.coalesce(recurring, 0) - func.coalesce(grown.c.increase, 0)
+        # a deal closed since without a stage history counts at its stage's as today
+        stage = func.coalesce(stages.c.probability, Stage.probability)
+    probability = func.coalesce(Deal.probability, stage)
     cycle = func.extract("epoch", Deal.won_at - Deal.created_at) / 86400
     return [
         func.sum(recurring).filter(subscribed).label(f"mrr{i}"),
         func.sum(Deal.amount).filter(open_then).label(f"open{i}"),
-        func.sum(Deal.amount * _probability_at(moment, now) / 100)
-        .filter(open_then)
-        .label(f"weighted{i}"),
+        func.sum(Deal.amount * probability / 100).filter(open_then).label(f"weighted{i}"),
         func.count().filter(won_in).label(f"won{i}"),
         func.count().filter(lost_in).label(f"lost{i}"),
         func.sum(Deal.amount).filter(won_in).label(f"won_amount{i}"),
@@ -233,11 +235,16 @@ def _deal_figures(session: Session, scope: ReportScope, periods: list[Period]) -
     query = select(func.grouping(Deal.currency).label("every_currency"), Deal.currency)
     query = query.select_from(Deal).join(Stage, Stage.id == Deal.stage_id)
     for i, period in enumerate(periods):
-        grown = None
+        past = None
         if period.snapshot_at() < now:
-            grown = increases_since(period.snapshot_at()).alias(f"grown{i}")
-            query = query.outerjoin(grown, grown.c.deal_id == Deal.id)
-        query = query.add_columns(*_deal_columns(i, period, now, grown))
+            moment = period.snapshot_at()
+            past = (
+                increases_since(moment).alias(f"grown{i}"),
+                stages_then(moment).alias(f"stages{i}"),
+            )
+            for joined in past:
+                query = query.outerjoin(joined, joined.c.deal_id == Deal.id)
+        query = query.add_columns(*_deal_columns(i, period, past))
     rows = session.execute(
         query.where(*scope.deals()).group_by(func.grouping_sets(tuple_(Deal.currency), tuple_()))
     ).all()

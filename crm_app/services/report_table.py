@@ -347,17 +347,20 @@ def _rep_activity(owner_id: int | None, name: str, row: Any) -> RepActivity:
 def rep_activity(
     session: Session, *, actor: User, query: ReportQuery, sort: str = ""
 ) -> Table[RepActivity]:
-    """Activities per person in the period (everyone the actor sees, with zeros)."""
+    """Activities per person in the period (everyone the actor sees, with zeros). A rep's
+    line and their team's total come from one pass over the team's activities."""
     scope = resolve(session, actor=actor, query=query)
-    found = _activity_counts(session, scope)
+    found = _activity_counts(session, scope.team or scope)
     total = found.pop("total", None)
+    team = None
+    if scope.team is not None:
+        team = _rep_activity(None, TEAM_TOTAL, total)
+        found = {k: v for k, v in found.items() if k == scope.actor_id}
+        total = found.get(scope.actor_id)
     people = _people(session, scope, {k for k in found if k is not None})
     rows = [_rep_activity(i, name, found.get(i)) for i, name in people.items()]
     if None in found:
         rows.append(_rep_activity(None, NO_OWNER, found[None]))
-    team = None
-    if scope.team is not None:
-        team = _rep_activity(None, TEAM_TOTAL, _activity_counts(session, scope.team).get("total"))
     default = "-total,owner"
     return Table(
         "rep-activity",
