@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -75,46 +76,67 @@ CONVERSION_COLUMNS = (
 )
 
 
+def _outcomes(scope: ReportScope) -> Any:
+    """Per stage, the deals that entered it in the period (their first entry there), and of
+    those how many later moved on (into a later open stage of the pipeline, or a won stage)
+    and how many were later won: one pass over the moves since the period's start, where a
+    window looks at each deal's later moves."""
+    move = DealStageChange
+    later = {
+        "order_by": (move.changed_at.desc(), move.id.desc()),
+        "rows": (None, -1),  # the deal's moves after this one
+    }
+    moves = (
+        select(
+            move.deal_id,
+            move.to_stage_id.label("stage_id"),
+            move.changed_at,
+            Stage.position,
+            func.bool_or(Stage.kind == StageKind.won.value)
+            .over(partition_by=move.deal_id, **later)
+            .label("won_later"),
+            func.max(case((Stage.kind == StageKind.open.value, Stage.position)))
+            .over(partition_by=(move.deal_id, Stage.pipeline_id), **later)
+            .label("furthest_later"),
+        )
+        .join(Stage, Stage.id == move.to_stage_id)
+        .join(Deal, Deal.id == move.deal_id)
+        .where(move.changed_at >= scope.period.start_at, *scope.deals())
+        .subquery("moves")
+    )
+    entries = (
+        select(moves)
+        .ext(distinct_on(moves.c.deal_id, moves.c.stage_id))
+        .where(moves.c.changed_at < scope.period.end_at)
+        .order_by(moves.c.deal_id, moves.c.stage_id, moves.c.changed_at)
+        .subquery("entries")
+    )
+    won = func.coalesce(entries.c.won_later, False)
+    moved_on = or_(won, entries.c.furthest_later > entries.c.position)
+    return (
+        select(
+            entries.c.stage_id,
+            func.count().label("entered"),
+            func.count().filter(moved_on).label("advanced"),
+            func.count().filter(won).label("won"),
+        )
+        .group_by(entries.c.stage_id)
+        .subquery("outcomes")
+    )
+
+
 def stage_conversion(
     session: Session, *, actor: User, query: ReportQuery, sort: str = ""
 ) -> Table[StageConversion]:
     """Per open stage, deals entering it in the period (once each, from the stage history)
-    and what became of them. Deals without recorded moves (imported) are not counted."""
+    and what became of them by now. Deals without recorded moves (imported) are absent."""
     scope = resolve(session, actor=actor, query=query)
-    period = scope.period
-    entries = (
-        select(
-            DealStageChange.deal_id,
-            DealStageChange.to_stage_id.label("stage_id"),
-            func.min(DealStageChange.changed_at).label("at"),
-        )
-        .join(Deal, Deal.id == DealStageChange.deal_id)
-        .where(
-            period.covers(DealStageChange.changed_at),
-            *scope.deals(),
-        )
-        .group_by(DealStageChange.deal_id, DealStageChange.to_stage_id)
-        .subquery("entries")
-    )
     stages = _open_stages(scope)
-    later, later_stage = aliased(DealStageChange), aliased(Stage)
-    moves = select(later.id).join(later_stage, later_stage.id == later.to_stage_id)
-    moves = moves.where(later.deal_id == entries.c.deal_id, later.changed_at > entries.c.at)
-    forward = and_(
-        later_stage.kind == StageKind.open.value,
-        later_stage.pipeline_id == stages.c.pipeline_id,
-        later_stage.position > stages.c.position,
-    )
-    won = later_stage.kind == StageKind.won.value
+    outcomes = _outcomes(scope)
+    counts = [func.coalesce(outcomes.c[k], 0) for k in ("entered", "advanced", "won")]
     rows = session.execute(
-        select(
-            stages,
-            func.count(entries.c.deal_id).label("entered"),
-            func.count(entries.c.deal_id).filter(exists(moves.where(or_(forward, won)))),
-            func.count(entries.c.deal_id).filter(exists(moves.where(won))),
-        )
-        .outerjoin(entries, entries.c.stage_id == stages.c.id)
-        .group_by(*stages.c)
+        select(stages, *counts)
+        .outerjoin(outcomes, outcomes.c.stage_id == stages.c.id)
         .order_by(*_board_order(stages))
     )
     ordered = [
@@ -126,17 +148,17 @@ def stage_conversion(
             entered,
             advanced,
             ratio(advanced, entered),
-            won_count,
-            ratio(won_count, entered),
+            won,
+            ratio(won, entered),
         )
-        for stage_id, name, _, pipeline_id, pipeline, _, entered, advanced, won_count in rows
+        for stage_id, name, _, pipeline_id, pipeline, _, entered, advanced, won in rows
     ]
     return Table(
         "stage-conversion",
         "Stage-to-stage conversion",
         CONVERSION_COLUMNS,
         sort_rows(ordered, sort, CONVERSION_COLUMNS, "") if sort else ordered,
-        period,
+        scope.period,
         scope.currency,
         sort=sort,
     )
@@ -173,25 +195,27 @@ def time_in_stage(
     else its creation (as `deal_report.stage_history` counts imported deals)."""
     scope = resolve(session, actor=actor, query=query)
     period = scope.period
-    move, earlier = DealStageChange, aliased(DealStageChange)
-    entered = (
-        select(func.max(earlier.changed_at))
-        .where(
-            earlier.deal_id == move.deal_id,
-            tuple_(earlier.changed_at, earlier.id) < tuple_(move.changed_at, move.id),
-        )
-        .correlate(move)
-        .scalar_subquery()
+    move, in_period = DealStageChange, aliased(DealStageChange)
+    moved = select(in_period.deal_id).where(period.covers(in_period.changed_at))
+    # the move before each one (its stage's entry): the window reads the moves before the
+    # period too, of the deals moved in it
+    entered = func.lag(move.changed_at).over(
+        partition_by=move.deal_id, order_by=(move.changed_at, move.id)
     )
-    length = func.extract("epoch", move.changed_at - func.coalesce(entered, Deal.created_at))
-    stays = (
-        select(move.from_stage_id.label("stage_id"), (length / 86400).label("days"))
-        .join(Deal, Deal.id == move.deal_id)
-        .where(
-            move.from_stage_id.is_not(None),
-            period.covers(move.changed_at),
-            *scope.deals(),
+    moves = (
+        select(
+            move.from_stage_id.label("stage_id"),
+            move.changed_at,
+            func.coalesce(entered, Deal.created_at).label("entered_at"),
         )
+        .join(Deal, Deal.id == move.deal_id)
+        .where(move.changed_at < period.end_at, move.deal_id.in_(moved), *scope.deals())
+        .subquery("moves")
+    )
+    length = func.extract("epoch", moves.c.changed_at - moves.c.entered_at) / 86400
+    stays = (
+        select(moves.c.stage_id, length.label("days"))
+        .where(moves.c.stage_id.is_not(None), moves.c.changed_at >= period.start_at)
         .subquery("stays")
     )
     stages = _open_stages(scope)
