@@ -20,7 +20,6 @@ from crm_app.services.exporter import escape_cell
 from crm_app.services.report_scope import Money, Period
 
 R = TypeVar("R")
-KINDS = ("text", "int", "money", "ratio", "days", "date")
 
 
 @dataclass(frozen=True)

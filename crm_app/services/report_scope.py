@@ -35,6 +35,7 @@ from crm_app.models import Activity, Deal, Pipeline, Team, User
 from crm_app.models.base import utcnow
 from crm_app.models.user import Role
 from crm_app.services.deal_fields import default_currency
+from crm_app.services.deal_list import cents
 from crm_app.services.errors import FieldError, Forbidden, ValidationFailed
 from crm_app.services.permission import require
 from crm_app.services.reminder import zone_of
@@ -43,7 +44,6 @@ RESOURCE = "report"
 MAX_DAYS = 5 * 366  # a longer range would only make slow, unreadable charts
 RATE_PLACES = Decimal("0.0001")
 DAY_PLACES = Decimal("0.1")
-CENT = Decimal("0.01")
 
 
 class Reach(StrEnum):
@@ -207,11 +207,6 @@ class Money:
     def get(self, currency: str) -> Decimal | None:
         """The amount in one currency."""
         return self.amount if currency == self.currency else self.others.get(currency)
-
-
-def cents(value: Any) -> Decimal | None:
-    """An amount rounded to the cent."""
-    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
