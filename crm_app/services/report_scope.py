@@ -262,11 +262,6 @@ class ReportScope:
             found.append(Deal.pipeline_id == self.pipeline_id)
         return found
 
-    def for_period(self, period: Period) -> ReportScope:
-        """The same scope over another period (the team's too)."""
-        team = self.team.for_period(period) if self.team else None
-        return replace(self, period=period, team=team)
-
 
 def _members(*team_ids: int) -> Any:
     return select(User.id).where(User.team_id.in_(team_ids))
