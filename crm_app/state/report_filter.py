@@ -166,7 +166,7 @@ class ReportFilters(AppState, mixin=True):
     def _show_range(self, start: date, end: date) -> None:
         last = end - timedelta(days=1)
         self.range_label = (
-            f"{start:%-d %b %Y}" if start == last else f"{start:%-d %b %Y} – {last:%-d %b %Y}"
+            f"{start:%-d %b %Y}" if start == last else f"{start:%-d %b %Y} to {last:%-d %b %Y}"
         )
 
     @rx.event
