@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 
-from bench import activities, contacts, deals, transfer
+from bench import activities, contacts, deals, reports, transfer
 from bench import browser as chromium
 from bench.harness import Measure, Scenario, timed
 
 BROWSER_RUNS, BROWSER_WARMUPS = 10, 2
 HTTP_RUNS, HTTP_WARMUPS = 200, 10
+REPORT_RUNS, REPORT_WARMUPS = 20, 3  # the reports group stays under two minutes
 
 
 @dataclass
@@ -123,4 +124,33 @@ SCENARIOS = [
         3,
     ),
     Scenario("activities: calendar feed (HTTP)", activities.calendar_feed_http, 30, 3),
+    Scenario(
+        "reports: dashboard KPIs (server)",
+        reports.dashboard_kpis_admin,
+        REPORT_RUNS,
+        REPORT_WARMUPS,
+    ),
+    Scenario(
+        "reports: dashboard KPIs, rep1 and team (server)",
+        reports.dashboard_kpis_rep,
+        REPORT_RUNS,
+        REPORT_WARMUPS,
+    ),
+    Scenario("reports: all six charts (server)", reports.all_charts, REPORT_RUNS, REPORT_WARMUPS),
+    *[
+        Scenario(
+            f"reports: chart {name} (server)", reports.chart(name), REPORT_RUNS, REPORT_WARMUPS
+        )
+        for name in reports.CHART_NAMES
+    ],
+    *[
+        Scenario(f"reports: {name} (server)", reports.table(name), REPORT_RUNS, REPORT_WARMUPS)
+        for name in reports.TABLE_NAMES
+    ],
+    Scenario(
+        "reports: / dashboard complete (Chromium)",
+        reports.dashboard_complete_chromium,
+        BROWSER_RUNS,
+        BROWSER_WARMUPS,
+    ),
 ]
