@@ -21,6 +21,7 @@ from crm_app.pages import (  # noqa: F401  (pages register themselves)
     leads,
     merge,
     public_form,
+    reports,
     settings_api_keys,
     settings_audit,
     settings_custom_fields,

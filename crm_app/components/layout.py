@@ -21,6 +21,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Leads", routes.LEADS, "user-plus"),
     ("Deals", routes.DEALS, "kanban"),
     ("Activities", routes.ACTIVITIES, "square-check"),
+    ("Reports", routes.REPORTS, "chart-column"),
     ("Settings", routes.SETTINGS, "settings"),
 ]
 
