@@ -4,7 +4,9 @@ For N contacts: N/5 companies, 3N/10 leads, N/5 deals in two pipelines ("Sales" 
 "Renewals") and 3N activities, owned by ten fixed users (admin@scale.example, manager1..2,
 rep1..6, viewer) who all sign in with SCALE_PASSWORD. Two workloads are there on purpose:
 rep1 has a full My work (N/20 open tasks: 5,000 at N=100k, overdue, due today and upcoming),
-and one old open deal has a long timeline (250 activities and 80 audited changes).
+and one old open deal has a long timeline (250 activities and 80 audited changes). For the
+reports, every deal has a stage history (its moves from creation to the stage it is in) and
+every third deal with a recurring value has had that value changed (audited updates).
 
 Deterministic: every value comes from `random.Random` seeded per table and from the fixed
 REFERENCE date (never now()), so the same N and seed give the same rows on any database; only
@@ -51,11 +53,13 @@ FUTURE = timedelta(days=92)  # ...and activities are planned about 3 months ahea
 SCALE_DOMAIN = "scale.example"
 SCALE_PASSWORD = "bench-password-123"  # noqa: S105 - documented, for synthetic users only
 MARKER_KEY = "scale_seed"
-SEED_VERSION = 2  # bump whenever the same N and seed give other rows, so old copies are redone
+SEED_VERSION = 3  # bump whenever the same N and seed give other rows, so old copies are redone
 BUSY_SHARE = 20  # rep1 has at least N/BUSY_SHARE open tasks
 DEEP_ACTIVITIES, DEEP_EVENTS = 250, 80  # the long timeline of one deal
+RECURRING_CHANGED = 3  # every third deal with a recurring value has had it changed
 SETUP_AT = REFERENCE - PAST - timedelta(days=30)  # when the users, teams and pipelines appear
-TABLES = ("accounts", "contacts", "deals", "leads", "activities", "audit_events")
+TABLES = ("accounts", "contacts", "deals", "leads", "activities", "audit_events",
+          "deal_stage_changes")  # fmt: skip
 
 # (e-mail local part, name, role, team index); team i is managed by manager{i+1}
 USERS = [
@@ -173,6 +177,28 @@ class StageInfo:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class DealFacts:
+    """What a deal's stage history and recurring-value changes are made from."""
+
+    id: int
+    pipeline_id: int
+    stage_id: int
+    owner: int
+    created: datetime
+    entered: datetime  # when it entered the stage it is in
+    won: datetime | None
+    churned: datetime | None
+    recurring: Decimal | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> DealFacts:
+        """The facts of a deal row."""
+        return cls(row["id"], row["pipeline_id"], row["stage_id"], row["owner_id"],
+                   row["created_at"], row["stage_entered_at"], row["won_at"], row["churned_at"],
+                   row["recurring_monthly_value"])  # fmt: skip
+
+
 @dataclass
 class Plan:
     """The users, stages and rows already copied that later tables link to (by index)."""
@@ -197,6 +223,8 @@ class Plan:
     deal_contacts: list[int | None] = field(default_factory=list)
     deal_owners: list[int] = field(default_factory=list)
     deep_deal: dict[str, Any] = field(default_factory=dict)  # the row of the long timeline
+    deal_facts: list[DealFacts] = field(default_factory=list)
+    deep_moves: list[dict[str, Any]] = field(default_factory=list)  # its stage history
     lead_first: int = 0
     lead_owners: list[int] = field(default_factory=list)
 
@@ -564,6 +592,7 @@ def _deal_rows(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str,
         }  # fmt: skip
         if not plan.deep_deal or (_long_open(row) and not _long_open(plan.deep_deal)):
             plan.deep_deal = row  # the long timeline: the first deal open for a year
+        plan.deal_facts.append(DealFacts.of(row))
         yield row
 
 
@@ -774,9 +803,11 @@ def _activity_times(rng: random.Random, kind: str, when: datetime, owner: int) -
 def _write_audit_events(
     session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
 ) -> None:
-    """COPY the audited history of the deal with the long timeline."""
-    rows = _deep_history(_rng(seed, "audit_events"), plan, counts.deep_events)
-    _copy_rows(cursor, "audit_events", rows)
+    """COPY the audited history of the deal with the long timeline, then the changes of
+    deals' recurring values."""
+    deep = _deep_history(_rng(seed, "audit_events"), plan, counts.deep_events)
+    recurring = _recurring_changes(_rng(seed, "recurring_changes"), plan)
+    _copy_rows(cursor, "audit_events", itertools.chain(deep, recurring))
 
 
 def _deep_history(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[str, Any]]:
@@ -798,8 +829,9 @@ def _deep_history(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[s
     shown = {"name": deal["name"], "pipeline_id": deal["pipeline_id"], **now,
              "currency": deal["currency"], "account_id": deal["account_id"],
              "primary_contact_id": deal["primary_contact_id"]}  # fmt: skip
-    yield _event(plan, deal, deal["created_at"], creator, "create",
+    yield _event(plan, deal["id"], deal["created_at"], creator, "create",
                  {k: [None, v] for k, v in shown.items() if v is not None})  # fmt: skip
+    plan.deep_moves.append(_move(deal["id"], None, now["stage_id"], deal["created_at"], creator))
     middle = rng.choices(["stage_id", "amount", "expected_close_date"], [4, 3, 3], k=count - 3)
     changed = ["owner_id", *middle, "stage_id"]
     last = {key: max(i for i, k in enumerate(changed) if k == key) for key in set(changed)}
@@ -816,17 +848,81 @@ def _deep_history(rng: random.Random, plan: Plan, count: int) -> Iterator[dict[s
                 date.fromisoformat(now[key]) + timedelta(days=rng.randrange(7, 45))
             ).isoformat()
         actor = creator if i == 0 else owner if rng.random() < 0.85 else plan.admin
-        yield _event(plan, deal, at, actor, "update", {key: [now[key], value]})
+        yield _event(plan, deal["id"], at, actor, "update", {key: [now[key], value]})
+        if key == "stage_id":
+            plan.deep_moves.append(_move(deal["id"], now[key], value, at, actor))
         now[key] = value
 
 
 def _event(
-    plan: Plan, deal: dict[str, Any], at: datetime, actor: int, action: str, changes: dict
+    plan: Plan, deal_id: int, at: datetime, actor: int, action: str, changes: dict
 ) -> dict[str, Any]:
-    """One audit event about `deal`."""
+    """One audit event about a deal."""
     return {"actor_id": actor, "actor_label": plan.emails[actor], "at": at, "entity": "deal",
-            "entity_id": deal["id"], "action": action, "changes": json.dumps(changes),
+            "entity_id": deal_id, "action": action, "changes": json.dumps(changes),
             "ip": None}  # fmt: skip
+
+
+def _recurring_changes(rng: random.Random, plan: Plan) -> Iterator[dict[str, Any]]:
+    """One to three changes of the recurring value (mostly upgrades) for every third deal
+    with one (by position, so even a small data set has some) that was live for a day,
+    between its winning and its churn (or REFERENCE), ending at the value it has now."""
+    live = [d for d in plan.deal_facts if d.recurring is not None and d.won is not None
+            and (d.churned or REFERENCE) - d.won > timedelta(days=1)]  # fmt: skip
+    for deal in live[::RECURRING_CHANGED]:
+        first, last = deal.won + timedelta(seconds=1), (deal.churned or REFERENCE)
+        moments = sorted(_later(rng, first, until=last) for _ in range(rng.randint(1, 3)))
+        after, changes = deal.recurring, []
+        for at in reversed(moments):  # from today's value back to the value when won
+            grew = rng.uniform(1.1, 1.6) if rng.random() < 0.7 else rng.uniform(0.6, 0.9)
+            before = (after / Decimal(grew)).quantize(Decimal("0.01"))
+            changes.append((at, before, after))
+            after = before
+        for at, before, after in reversed(changes):
+            values = {"recurring_monthly_value": [str(before), str(after)]}
+            yield _event(plan, deal.id, at, deal.owner, "update", values)
+
+
+def _write_stage_changes(
+    session: Session, cursor: Any, plan: Plan, counts: ScaleCounts, seed: int
+) -> None:
+    """COPY the deals' stage histories."""
+    _copy_rows(cursor, "deal_stage_changes", _stage_moves(_rng(seed, "stage_changes"), plan))
+
+
+def _stage_moves(rng: random.Random, plan: Plan) -> Iterator[dict[str, Any]]:
+    """Each deal's moves: created in its pipeline's first stage, moved on one stage at a time
+    at moments in between, into the stage it is in when its row says it entered it. The deal
+    with the long timeline moves as its audit log says."""
+    stages = dict(plan.pipelines)
+    for deal in plan.deal_facts:
+        if deal.id == plan.deep_deal["id"]:
+            continue
+        path = _stage_path(rng, stages[deal.pipeline_id], deal.stage_id)
+        between = sorted(_later(rng, deal.created, until=deal.entered) for _ in path[2:])
+        moments = [deal.created, *between, deal.entered][: len(path)]
+        for i, (stage_id, at) in enumerate(zip(path, moments, strict=True)):
+            yield _move(deal.id, path[i - 1] if i else None, stage_id, at, deal.owner)
+    yield from plan.deep_moves
+
+
+def _stage_path(rng: random.Random, stages: list[StageInfo], stage_id: int) -> list[int]:
+    """The stages a deal went through to `stage_id`: the open stages up to it, or for a
+    closed deal up to one it reached (won deals further on the whole) and then its stage."""
+    open_ids = [s.id for s in stages if s.kind == "open"]
+    if stage_id in open_ids:
+        return open_ids[: open_ids.index(stage_id) + 1]
+    won = next(s.kind for s in stages if s.id == stage_id) == "won"
+    reached = int(len(open_ids) * rng.random() ** (0.5 if won else 1.5))
+    return [*open_ids[: reached + 1], stage_id]
+
+
+def _move(
+    deal_id: int, from_stage: int | None, to_stage: int, at: datetime, by: int
+) -> dict[str, Any]:
+    """One row of a deal's stage history."""
+    return {"deal_id": deal_id, "from_stage_id": from_stage, "to_stage_id": to_stage,
+            "changed_at": at, "changed_by": by}  # fmt: skip
 
 
 _WRITERS = [
@@ -836,6 +932,7 @@ _WRITERS = [
     ("leads", _write_leads),
     ("activities", _write_activities),
     ("audit events", _write_audit_events),
+    ("stage history", _write_stage_changes),  # after the audit log: the deep deal's follows it
 ]
 
 

@@ -1,5 +1,6 @@
-"""The scale data set: its counts, its determinism, contacts findable by company domain, and
-the two workloads the bench times (rep1's full My work, one deal's long timeline).
+"""The scale data set: its counts, its determinism, contacts findable by company domain, the
+two workloads the bench times (rep1's full My work, one deal's long timeline), and the history
+the reports read (stage moves, changes of recurring values).
 
 Self-contained: each seed goes into its own scratch database, created and dropped here, and
 crm_app is pointed at it by clearing its cached settings, URL and engine (restored afterwards).
@@ -51,7 +52,48 @@ CHECKSUMS = {
     "audit_events": """SELECT concat_ws('|', e.action, e.at, e.changes::text, d.name, o.email)
         FROM audit_events e JOIN deals d ON d.id = e.entity_id
         LEFT JOIN users o ON o.id = e.actor_id WHERE e.entity = 'deal' ORDER BY e.id""",
+    "deal_stage_changes": """SELECT concat_ws('|', d.name, f.name, t.name, m.changed_at, u.email)
+        FROM deal_stage_changes m JOIN deals d ON d.id = m.deal_id
+        LEFT JOIN stages f ON f.id = m.from_stage_id JOIN stages t ON t.id = m.to_stage_id
+        LEFT JOIN users u ON u.id = m.changed_by ORDER BY m.id""",
 }
+# Per deal, its moves in order: how many deals have none, and the moves that break the story
+# (a first move that is not the creation, a move from another stage than the last one's, a
+# last move that is not into the deal's stage or, for a closed deal, not when it closed).
+STAGE_HISTORY = """
+    WITH moves AS (
+        SELECT m.*, lag(m.to_stage_id) OVER w AS came_from, row_number() OVER w AS n,
+            count(*) OVER (PARTITION BY m.deal_id) AS moves
+        FROM deal_stage_changes m WINDOW w AS (PARTITION BY m.deal_id ORDER BY m.changed_at, m.id))
+    SELECT
+        (SELECT count(*) FROM deals d WHERE NOT EXISTS
+            (SELECT FROM deal_stage_changes m WHERE m.deal_id = d.id)) AS without_history,
+        count(DISTINCT m.deal_id) FILTER (WHERE m.moves > 1) AS moved,
+        count(*) FILTER (WHERE m.n = 1 AND (m.from_stage_id IS NOT NULL
+            OR m.changed_at <> d.created_at)) AS first_not_creation,
+        count(*) FILTER (WHERE m.n > 1 AND m.from_stage_id <> m.came_from) AS broken,
+        count(*) FILTER (WHERE m.n = m.moves AND (m.to_stage_id <> d.stage_id
+            OR m.changed_at <> coalesce(d.closed_at, m.changed_at))) AS wrong_last
+    FROM moves m JOIN deals d ON d.id = m.deal_id"""
+# Per deal, its recurring-value changes in order: those outside its life as a subscription,
+# those whose value is not where the one before left it, and last ones not at today's value.
+RECURRING_HISTORY = """
+    WITH changes AS (
+        SELECT e.entity_id AS deal_id, e.at,
+            (e.changes -> 'recurring_monthly_value' ->> 0)::numeric AS before,
+            (e.changes -> 'recurring_monthly_value' ->> 1)::numeric AS after,
+            lag((e.changes -> 'recurring_monthly_value' ->> 1)::numeric) OVER w AS left_at,
+            row_number() OVER w AS n, count(*) OVER (PARTITION BY e.entity_id) AS changes
+        FROM audit_events e WHERE e.entity = 'deal' AND e.action = 'update'
+            AND e.changes ? 'recurring_monthly_value'
+        WINDOW w AS (PARTITION BY e.entity_id ORDER BY e.at, e.id))
+    SELECT count(DISTINCT c.deal_id) AS deals,
+        count(*) FILTER (WHERE c.at <= d.won_at
+            OR c.at >= coalesce(d.churned_at, :reference)) AS outside,
+        count(*) FILTER (WHERE c.before <> c.left_at) AS broken,
+        count(*) FILTER (WHERE c.n = c.changes
+            AND c.after <> d.recurring_monthly_value) AS wrong_last
+    FROM changes c JOIN deals d ON d.id = c.deal_id"""
 
 
 def _server_url() -> str:
@@ -125,6 +167,10 @@ def _facts(url: str) -> dict:
             .all(),
         }
         facts["domain_search"] = _domain_search(connection)
+        facts["stage_history"] = connection.execute(text(STAGE_HISTORY)).one()._asdict()
+        facts["recurring_history"] = (
+            connection.execute(text(RECURRING_HISTORY), {"reference": REFERENCE}).one()._asdict()
+        )
         facts["deep_deal"] = _deep_deal(connection)
     engine.dispose()
     return facts
@@ -185,6 +231,32 @@ def _rep1_work() -> dict[str, int]:
     return {part: getattr(work, part).total for part in ("overdue", "today", "upcoming")}
 
 
+def _report_figures() -> dict[str, int]:
+    """What the reports that read the history find, as the admin, over the twelve months
+    before the data set's day."""
+    from datetime import date
+
+    from sqlmodel import Session, select
+
+    from crm_app.db import get_engine
+    from crm_app.models import User
+    from crm_app.services import report_mrr, report_stage
+    from crm_app.services.report_scope import ReportQuery
+
+    query = ReportQuery(date_from=date(2025, 11, 1), date_to=date(2026, 11, 1))
+    with Session(get_engine()) as session:
+        admin = session.exec(select(User).where(User.email == "admin@scale.example")).one()
+        entered = report_stage.stage_conversion(session, actor=admin, query=query).rows
+        stays = report_stage.time_in_stage(session, actor=admin, query=query).rows
+        mrr = report_mrr.mrr_movements(session, actor=admin, query=query).rows
+    return {
+        "entered": sum(r.entered for r in entered),
+        "advanced": sum(r.advanced for r in entered),
+        "stays": sum(r.stays for r in stays),
+        "moved_mrr": sum(1 for m in mrr if m.expansion.amount or m.contraction.amount),
+    }
+
+
 @pytest.fixture(scope="module")
 def two_seeds() -> tuple[dict, dict]:
     """The facts of seed_scale(N) run on two separate databases."""
@@ -195,7 +267,11 @@ def two_seeds() -> tuple[dict, dict]:
             again = seed_scale(N)
             with pytest.raises(Conflict):
                 seed_scale(N + 1)
-            runs.append(_facts(url) | {"report": report, "again": again, "work": _rep1_work()})
+            runs.append(
+                _facts(url)
+                | {"report": report, "again": again, "work": _rep1_work()}
+                | {"reports": _report_figures()}
+            )
     return runs[0], runs[1]
 
 
@@ -242,3 +318,24 @@ def test_one_deal_has_a_long_timeline_that_ends_in_its_stage(two_seeds):
     assert deep["events"] == 80
     assert deep["activities"] >= 3 * N // 10
     assert deep["last_stage"] == deep["stage"]
+
+
+def test_every_deal_has_a_stage_history_from_its_creation_to_its_stage(two_seeds):
+    history = two_seeds[0]["stage_history"]
+    assert history["without_history"] == 0
+    assert history["moved"] > 0
+    assert history == history | {"first_not_creation": 0, "broken": 0, "wrong_last": 0}
+
+
+def test_some_recurring_values_changed_while_the_deal_was_a_subscription(two_seeds):
+    history = two_seeds[0]["recurring_history"]
+    assert history["deals"] > 0
+    assert history == history | {"outside": 0, "broken": 0, "wrong_last": 0}
+
+
+def test_the_stage_reports_and_the_mrr_chart_have_history_to_show(two_seeds):
+    figures = two_seeds[0]["reports"]
+    assert figures["entered"] > 0
+    assert figures["advanced"] > 0
+    assert figures["stays"] > 0
+    assert figures["moved_mrr"] > 0
