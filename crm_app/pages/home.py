@@ -70,7 +70,9 @@ def _chart(name: str) -> rx.Component:
                 *_bars(name, ["New", "Expansion", "Contraction", "Churned"], stacked=True),
                 rx.recharts.line(data_key="MRR", stroke="#1c2024", stroke_width=2, dot=False),
             ),
-            stack_offset="sign",  # losses stack below the axis, gains above
+            # losses stack below the axis, gains above (recharts' "sign", which Reflex's
+            # stack_offset does not list)
+            custom_attrs={"stackOffset": "sign"},
             **size,
         )
     if name == "conversion-funnel":
