@@ -256,6 +256,47 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    """Dump the whole database (jobs included) to a file in pg_dump's custom format."""
+    from crm_app import backup
+    from crm_app.db import database_url
+
+    try:
+        tool = backup.backup(database_url(), args.file)
+    except backup.BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up the database to {args.file} (pg_dump {tool.major}).")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a `crm backup` file into the configured (empty) database."""
+    from crm_app import backup
+    from crm_app.db import database_url
+
+    try:
+        backup.restore(database_url(), args.file, force=args.force)
+    except backup.BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Restored {args.file}. Run `crm migrate` if the backup predates this version.")
+    return 0
+
+
+def _add_backup_restore(sub) -> None:
+    dump = sub.add_parser("backup", help="write the whole database to a file (pg_dump -Fc)")
+    dump.add_argument("file", help="the backup file to write")
+    dump.set_defaults(func=_cmd_backup)
+
+    load = sub.add_parser("restore", help="restore a backup file into the configured database")
+    load.add_argument("file", help="a file written by `crm backup`")
+    load.add_argument(
+        "--force", action="store_true", help="restore even though the database has tables"
+    )
+    load.set_defaults(func=_cmd_restore)
+
+
 def _add_import_export(sub) -> None:
     imp = sub.add_parser("import", help="import a CSV of contacts or companies")
     imp.add_argument("entity", choices=sorted(ENTITY_NAMES))
@@ -334,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.set_defaults(func=_cmd_seed)
     _add_import_export(sub)
+    _add_backup_restore(sub)
     return parser
 
 
