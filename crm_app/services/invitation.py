@@ -20,7 +20,12 @@ from crm_app.auth.tokens import hash_token, new_token
 from crm_app.models import AuthToken, Team, User
 from crm_app.models.base import utcnow
 from crm_app.services import audit
-from crm_app.services.auth import end_all_sessions, find_user_by_email, issue_handoff
+from crm_app.services.auth import (
+    end_all_sessions,
+    find_user_by_email,
+    issue_handoff,
+    normalize_email,
+)
 from crm_app.services.errors import Conflict, NotFound, ValidationFailed
 from crm_app.services.permission import require
 from crm_app.settings import get_settings
@@ -29,6 +34,8 @@ log = logging.getLogger("crm_app.mail")
 
 INVITE = "invite"
 RESET = "reset"
+# The longest a password reset link may work, whatever CRM_RESET_VALID_MINUTES says.
+MAX_RESET_MINUTES = 60
 
 
 @dataclass
@@ -39,18 +46,23 @@ class IssuedLink:
     url: str
 
 
-def _issue(session: Session, *, user: User, purpose: str, valid: timedelta, by: User | None) -> str:
-    """Create a token for `purpose`, invalidating that user's earlier unused ones."""
-    now = utcnow()
+def _invalidate_unused(session: Session, *, user_id: int | None, purpose: str) -> None:
+    """Mark a user's unused links for `purpose` used, so only the newest one works."""
     session.exec(
         update(AuthToken)
         .where(
-            AuthToken.user_id == user.id,
+            AuthToken.user_id == user_id,
             AuthToken.purpose == purpose,
             AuthToken.used_at.is_(None),
         )
-        .values(used_at=now)
+        .values(used_at=utcnow())
     )
+
+
+def _issue(session: Session, *, user: User, purpose: str, valid: timedelta, by: User | None) -> str:
+    """Create a token for `purpose`, invalidating that user's earlier unused ones."""
+    now = utcnow()
+    _invalidate_unused(session, user_id=user.id, purpose=purpose)
     token = new_token()
     session.add(
         AuthToken(
@@ -134,27 +146,34 @@ def resend_invitation(session: Session, *, actor: User, user_id: int) -> IssuedL
 
 
 def request_password_reset(session: Session, *, email: str, ip: str | None = None) -> None:
-    """Log a reset link for an active user with this e-mail; unknown e-mails get no hint."""
+    """Log a reset link for an active user with this e-mail; unknown e-mails get no hint.
+
+    Either way the caller shows the same message, and an unknown e-mail costs the same
+    statements (an invalidating update, an audit row), so timing does not tell them apart.
+    """
     user = find_user_by_email(session, email)
-    if user is None or not user.is_active:
+    known = user is not None and user.is_active
+    if known:
+        _issue(session, user=user, purpose=RESET, valid=reset_valid_for(), by=None)
+    else:
+        _invalidate_unused(session, user_id=None, purpose=RESET)
         log.info("Password reset asked for unknown or inactive e-mail %r", email)
-        return
-    _issue(
-        session,
-        user=user,
-        purpose=RESET,
-        valid=timedelta(minutes=get_settings().reset_valid_minutes),
-        by=None,
-    )
     audit.record(
         session,
         actor=None,
         action="password_reset_requested",
         entity="user",
-        entity_id=user.id,
+        entity_id=user.id if known else None,
         ip=ip,
-        actor_label=user.email,
+        actor_label=normalize_email(email)[:320],
+        changes=None if known else {"reason": "unknown or inactive e-mail"},
     )
+
+
+def reset_valid_for() -> timedelta:
+    """How long a reset link works: the setting, but never more than an hour."""
+    minutes = get_settings().reset_valid_minutes
+    return timedelta(minutes=min(max(minutes, 1), MAX_RESET_MINUTES))
 
 
 def admin_password_reset(
@@ -169,7 +188,7 @@ def admin_password_reset(
         session,
         user=user,
         purpose=RESET,
-        valid=timedelta(minutes=get_settings().reset_valid_minutes),
+        valid=reset_valid_for(),
         by=actor,
     )
     end_all_sessions(session, user_id=user.id)
@@ -215,9 +234,6 @@ def set_password_with_token(
 
     The link works once; every other session of the user ends.
     """
-    problem = password_problem(password)
-    if problem:
-        raise ValidationFailed.for_field("password", problem)
     row = session.exec(
         select(AuthToken)
         .where(
@@ -233,6 +249,9 @@ def set_password_with_token(
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise NotFound(_expired_message(purpose))
+    problem = password_problem(password, email=user.email, name=user.name)
+    if problem:
+        raise ValidationFailed.for_field("password", problem)
     row.used_at = utcnow()
     user.password_hash = hash_password(password)
     user.updated_at = utcnow()

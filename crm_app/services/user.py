@@ -61,7 +61,7 @@ def create_user(
     if actor is not None:
         require(session, actor, "user", "manage")
     email, name = validate_user_fields(email=email, name=name, role=role)
-    problem = password_problem(password)
+    problem = password_problem(password, email=email, name=name)
     if problem:
         raise ValidationFailed.for_field("password", problem)
     if find_user_by_email(session, email):
@@ -254,7 +254,7 @@ def change_password(
     user = session.get(User, actor.id, with_for_update=True)
     if user is None or not verify_password(user.password_hash, current):
         raise ValidationFailed.for_field("current_password", "The current password is wrong.")
-    problem = password_problem(new)
+    problem = password_problem(new, email=user.email, name=user.name)
     if problem:
         raise ValidationFailed.for_field("new_password", problem)
     user.password_hash = hash_password(new)

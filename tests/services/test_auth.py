@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 from sqlmodel import select
 
+from crm_app.auth import passwords
 from crm_app.models import AuditEvent, UserSession
 from crm_app.models.base import utcnow
 from crm_app.services import auth
@@ -137,3 +139,27 @@ def test_only_a_hash_of_the_session_token_is_stored(db, people):
     token = sign_in_and_open(db, "bob@example.com")
     row = db.exec(select(UserSession)).one()
     assert token not in row.token_hash
+
+
+def test_sign_in_upgrades_a_hash_made_with_weaker_argon2_parameters(db, people):
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    people.bob.password_hash = weak
+    db.flush()
+    sign_in_and_open(db, "bob@example.com")
+    db.refresh(people.bob)
+    stored = people.bob.password_hash
+    assert stored != weak
+    params = extract_parameters(stored)
+    assert (params.memory_cost, params.time_cost, params.parallelism) == (
+        passwords.ARGON2_MEMORY_KIB,
+        passwords.ARGON2_TIME_COST,
+        passwords.ARGON2_PARALLELISM,
+    )
+    sign_in_and_open(db, "bob@example.com")
+
+
+def test_sign_in_leaves_a_current_hash_alone(db, people):
+    before = people.bob.password_hash
+    sign_in_and_open(db, "bob@example.com")
+    db.refresh(people.bob)
+    assert people.bob.password_hash == before

@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from crm_app.models import AuthToken
+from crm_app.models import AuditEvent, AuthToken
 from crm_app.models.base import utcnow
 from crm_app.services import auth, invitation
 from crm_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from crm_app.settings import get_settings
 from tests.factories import PASSWORD
 
 
@@ -129,3 +130,85 @@ def test_admin_reset_ends_the_users_sessions(db, people):
     _, token = auth.redeem_handoff(db, code=outcome.handoff_code)
     invitation.admin_password_reset(db, actor=people.alice, user_id=people.bob.id)
     assert auth.authenticate(db, token) is None
+
+
+def reset_url_from_log(caplog) -> str:
+    return next(r.args[2] for r in caplog.records if r.args and r.args[0] == "Reset")
+
+
+def test_reset_links_point_to_the_configured_base_url(db, people, caplog, monkeypatch):
+    # The service is never handed the request, so a forged Host header cannot reach the link.
+    monkeypatch.setenv("CRM_BASE_URL", "https://crm.example.org/")
+    get_settings.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="crm_app.mail"):
+            invitation.request_password_reset(db, email="bob@example.com")
+        link = invitation.admin_password_reset(db, actor=people.alice, user_id=people.carol.id)
+    finally:
+        monkeypatch.delenv("CRM_BASE_URL")
+        get_settings.cache_clear()
+    assert reset_url_from_log(caplog).startswith("https://crm.example.org/reset-password/")
+    assert link.url.startswith("https://crm.example.org/reset-password/")
+
+
+def test_reset_link_works_once(db, people, caplog):
+    with caplog.at_level("WARNING", logger="crm_app.mail"):
+        invitation.request_password_reset(db, email="bob@example.com")
+    token = token_of(reset_url_from_log(caplog))
+    invitation.set_password_with_token(
+        db, token=token, purpose="reset", password="my-new-long-password"
+    )
+    with pytest.raises(NotFound):
+        invitation.set_password_with_token(
+            db, token=token, purpose="reset", password="yet-another-password"
+        )
+    assert auth.sign_in(db, email="bob@example.com", password="my-new-long-password").error is None
+
+
+def test_reset_links_never_last_more_than_an_hour_whatever_the_setting(db, people, monkeypatch):
+    monkeypatch.setenv("CRM_RESET_VALID_MINUTES", "600")
+    get_settings.cache_clear()
+    try:
+        invitation.request_password_reset(db, email="bob@example.com")
+    finally:
+        monkeypatch.delenv("CRM_RESET_VALID_MINUTES")
+        get_settings.cache_clear()
+    row = db.exec(select(AuthToken).where(AuthToken.purpose == "reset")).one()
+    assert row.expires_at <= utcnow() + timedelta(minutes=60)
+
+
+def test_using_a_reset_link_ends_every_session_of_the_user(db, people, caplog):
+    sessions = []
+    for _ in range(2):
+        outcome = auth.sign_in(db, email="bob@example.com", password=PASSWORD)
+        sessions.append(auth.redeem_handoff(db, code=outcome.handoff_code)[1])
+    with caplog.at_level("WARNING", logger="crm_app.mail"):
+        invitation.request_password_reset(db, email="bob@example.com")
+    invitation.set_password_with_token(
+        db, token=token_of(reset_url_from_log(caplog)), purpose="reset", password="my-new-long-pw"
+    )
+    assert [auth.authenticate(db, token) for token in sessions] == [None, None]
+
+
+def test_an_unknown_email_gets_the_same_answer_and_is_audited_too(db, people):
+    assert invitation.request_password_reset(db, email="ghost@example.com") is None
+    assert invitation.request_password_reset(db, email="bob@example.com") is None
+    events = db.exec(
+        select(AuditEvent).where(AuditEvent.action == "password_reset_requested")
+    ).all()
+    assert sorted(e.actor_label for e in events) == ["bob@example.com", "ghost@example.com"]
+
+
+def test_a_link_refuses_the_users_own_email_as_password_and_stays_usable(db, people, caplog):
+    with caplog.at_level("WARNING", logger="crm_app.mail"):
+        invitation.request_password_reset(db, email="bob@example.com")
+    token = token_of(reset_url_from_log(caplog))
+    with pytest.raises(ValidationFailed) as caught:
+        invitation.set_password_with_token(
+            db, token=token, purpose="reset", password="Bob@Example.com"
+        )
+    assert caught.value.errors[0].field == "password"
+    assert "e-mail" in caught.value.errors[0].message
+    invitation.set_password_with_token(
+        db, token=token, purpose="reset", password="my-new-long-password"
+    )

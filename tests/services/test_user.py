@@ -88,3 +88,22 @@ def test_profile_rejects_an_unknown_time_zone(db, people):
         users.update_profile(db, actor=people.bob, name="Bob", timezone="Mars/Olympus")
     users.update_profile(db, actor=people.bob, name="Robert Rep", timezone="Europe/Paris")
     assert (people.bob.name, people.bob.timezone) == ("Robert Rep", "Europe/Paris")
+
+
+def test_create_user_refuses_short_common_or_personal_passwords(db, people):
+    for bad in ("short-pw", "qwertyuiop", "Dana.Newcomer", "dana@example.com"):
+        with pytest.raises(ValidationFailed) as caught:
+            users.create_user(
+                db, email="dana@example.com", name="Dana Newcomer", role="rep", password=bad
+            )
+        assert caught.value.errors[0].field == "password"
+
+
+def test_change_password_refuses_a_common_password_next_to_the_new_field(db, people):
+    with pytest.raises(ValidationFailed) as caught:
+        users.change_password(
+            db, actor=people.bob, current=PASSWORD, new="Password123", keep_token=None
+        )
+    assert caught.value.errors[0].field == "new_password"
+    assert "too common" in caught.value.errors[0].message
+    assert auth.sign_in(db, email="bob@example.com", password=PASSWORD).error is None
