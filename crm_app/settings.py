@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: str) -> str:
+        # "*" would let any web page drive a signed-in user's websocket and API.
+        if "*" in value:
+            msg = "CRM_CORS_ORIGINS lists origins (https://crm.example.com); '*' is refused."
+            raise ValueError(msg)
+        return value
+
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
         if not self.base_url:
