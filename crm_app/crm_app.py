@@ -34,6 +34,7 @@ from crm_app.pages import (  # noqa: F401  (pages register themselves)
     settings_trash,
     settings_users,
 )
+from crm_app.security_headers import security_headers
 from crm_app.settings import get_settings
 from crm_app.web import fast_pages
 
@@ -41,7 +42,7 @@ from crm_app.web import fast_pages
 get_settings().resolved_secret_key()
 
 app = rx.App(
-    api_transformer=[api, fast_pages],
+    api_transformer=[api, fast_pages, security_headers],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
 # Background jobs (imports) run inside the backend unless CRM_WORKER_IN_PROCESS=false.
