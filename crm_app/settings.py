@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # Reverse proxies in front of the app whose X-Forwarded-For entries are believed; 0 (the
     # default) uses the connection's peer address, which a client cannot forge.
     trusted_proxy_hops: int = Field(0, ge=0, le=10, alias="CRM_TRUSTED_PROXY_HOPS")
+    # Prometheus metrics at /metrics for `Authorization: Bearer <token>`; unset = no /metrics.
+    metrics_token: str = Field("", alias="CRM_METRICS_TOKEN")
+    # "json": one JSON object a line (with the request id) for log collectors; "text" for people.
+    log_format: Literal["text", "json"] = Field("text", alias="CRM_LOG_FORMAT")
+    sentry_dsn: str = Field("", alias="SENTRY_DSN")
 
     @field_validator("base_url")
     @classmethod

@@ -20,6 +20,7 @@ from crm_app.api.routes import (
     contact,
     deal,
     export,
+    health,
     lead,
     lead_form,
     me,
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
     app.include_router(v1)
     app.include_router(auth_cookie.router)
     app.include_router(export.router)
+    app.include_router(health.router)
     app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")
 
     @app.get(routes.API_DOCS, include_in_schema=False)
