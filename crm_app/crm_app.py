@@ -4,6 +4,7 @@ import reflex as rx
 
 from crm_app.api.app import api
 from crm_app.jobs.app import in_process_worker
+from crm_app.observability import observe
 from crm_app.pages import (  # noqa: F401  (pages register themselves)
     account,
     accounts,
@@ -42,7 +43,7 @@ from crm_app.web import fast_pages
 get_settings().resolved_secret_key()
 
 app = rx.App(
-    api_transformer=[api, fast_pages, security_headers],
+    api_transformer=[api, fast_pages, security_headers, observe],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
 # Background jobs (imports) run inside the backend unless CRM_WORKER_IN_PROCESS=false.

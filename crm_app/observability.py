@@ -74,11 +74,20 @@ def route_label(scope: Scope) -> str:
     number of series stays bounded; requests outside a route are grouped."""
     route = scope.get("route")
     if isinstance(route, Route | WebSocketRoute):
-        return route.path
+        return _with_prefix(route.path, scope.get("path", ""))
     path = scope.get("path", "")
     if path.startswith("/assets/") or "." in path.rsplit("/", 1)[-1]:
         return "static"
     return "reflex" if path.startswith("/_") else "page"
+
+
+def _with_prefix(template: str, path: str) -> str:
+    """The full template: FastAPI's route knows its path within its router only
+    (`/contacts/{contact_id}`), so the routers' prefix is taken from the matched path."""
+    if ":path}" in template:  # a catch-all spans any number of segments
+        return template
+    parts = path.split("/")
+    return "/".join(parts[: max(len(parts) - template.count("/"), 1)]) + template
 
 
 def observe(app: ASGIApp) -> ASGIApp:
