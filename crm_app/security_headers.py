@@ -25,6 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crm_app.settings import Settings, client_address, get_settings
 
 HSTS = "max-age=31536000; includeSubDomains"
+# A 304's headers replace the cached page's, and it has no body to hash: it keeps the policy
+# (with the page's script hashes) that came with the 200.
+NOT_MODIFIED = 304
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.I)
 
 
@@ -108,7 +111,7 @@ def security_headers(app: ASGIApp, settings: Settings | None = None) -> ASGIApp:
                 decoded = _decoded(html, headers.get("content-encoding", ""))
                 hashes = inline_script_hashes(decoded) if decoded is not None else ()
                 headers["Content-Security-Policy"] = content_security_policy(settings, hashes)
-            else:
+            elif start["status"] != NOT_MODIFIED:
                 headers["Content-Security-Policy"] = policy
             headers["X-Content-Type-Options"] = "nosniff"
             headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

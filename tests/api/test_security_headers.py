@@ -107,6 +107,14 @@ def test_a_page_runs_only_its_own_inline_scripts(client):
         assert f"'sha256-{sha256(THEME_SCRIPT)}'" in directives(response)["script-src"]
 
 
+def test_a_revalidated_page_keeps_the_policy_it_was_cached_with(client):
+    etag = client.get("/contacts/").headers["etag"]
+    response = client.get("/contacts/", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert "content-security-policy" not in response.headers  # no body to hash
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 def test_the_api_docs_page_may_run_swagger_ui(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
