@@ -7,9 +7,9 @@ from typing import Any
 
 import reflex as rx
 
+from crm_app.components.activity import history_card
 from crm_app.components.inline_edit import duplicate_warning, field_list, value_input
 from crm_app.components.tags import tag_editor, tag_input, tag_list
-from crm_app.components.activity import history_card
 from crm_app.services.crud import TRASH_DAYS
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.activity import history_card
 from crm_app.components.deal import (
     company_line,
     contact_line,
@@ -29,7 +30,6 @@ from crm_app.components.record import (
     section_card,
 )
 from crm_app.components.tags import tag_editor
-from crm_app.components.activity import history_card
 from crm_app.components.ui import field, no_access, select_field
 from crm_app.state.deal import DealFormState, DealPageState
 

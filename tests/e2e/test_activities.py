@@ -94,7 +94,8 @@ def test_a_rep_logs_a_call_then_adds_a_task_from_the_keyboard_and_ticks_it_off(
     bell = page.get_by_role("button", name=re.compile(r"^Notifications, \d+ unread$"))
     expect(bell).to_be_visible(timeout=45_000)
     bell.click()
-    expect(page.get_by_role("button", name=re.compile(r"Reminder: Ring Ada back — due"))).to_be_visible()
+    reminder = page.get_by_role("button", name=re.compile(r"Reminder: Ring Ada back — due"))
+    expect(reminder).to_be_visible()
     page.keyboard.press("Escape")
 
     # My work lists it; ticking it moves it to Done.

@@ -48,9 +48,7 @@ def _card(page, label: str):
     return page.get_by_role("region", name=label, exact=True)
 
 
-def test_the_dashboard_matches_the_api_follows_a_filter_and_downloads_a_chart(
-    new_page, app_server
-):
+def test_the_dashboard_matches_the_api_follows_a_filter_and_downloads_a_chart(new_page, app_server):
     headers, bob = _seed(app_server)
     page = new_page()
     sign_in(page, app_server.admin_email)
