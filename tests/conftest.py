@@ -99,3 +99,14 @@ def people(db):
     from tests.factories import make_people
 
     return make_people(db)
+
+
+@pytest.fixture
+def report_clock(monkeypatch):
+    """Reports run at tests.factories.REPORT_NOW (15 April 2026), as make_report_data's
+    figures were worked out for."""
+    from crm_app.services import report_kpi, report_scope
+    from tests.factories import REPORT_NOW
+
+    for module in (report_scope, report_kpi):
+        monkeypatch.setattr(module, "utcnow", lambda: REPORT_NOW)

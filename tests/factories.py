@@ -277,6 +277,9 @@ def make_deal_update(session: Session, deal: Deal, when: datetime, **changes) ->
     return event
 
 
+REPORT_NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)  # "now" for the report data set
+
+
 @dataclass
 class ReportData:
     """The deals, leads and activities of the report tests, by the names the tests use

@@ -3,23 +3,17 @@ status codes, on the fixed data set of the service tests ("now" is 15 April 2026
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from crm_app.services import permission, report_chart, report_kpi, report_scope, report_table
+from crm_app.services import permission, report_chart, report_kpi, report_table
 from tests.api.helpers import PROBLEM, fields_of
 from tests.factories import make_report_data
 
 URL = "/api/v1/reports"
 MARCH = {"from": "2026-03-01", "to": "2026-04-01"}
-NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    for module in (report_scope, report_kpi):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("report_clock")  # reports run on 15 April 2026
 
 
 @pytest.fixture

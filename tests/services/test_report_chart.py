@@ -4,25 +4,21 @@ and activities per rep per week; their pivots and CSV."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_app.services import report_chart, report_kpi, report_mrr, report_scope
+from crm_app.services import report_chart, report_mrr
 from crm_app.services.report_rows import pivot
 from crm_app.services.report_scope import Money, ReportQuery
 from tests.factories import at, make_deal_at, make_report_data, make_second_pipeline
 
-NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 MARCH = ReportQuery(date(2026, 3, 1), date(2026, 4, 1))
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    for module in (report_scope, report_kpi):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("report_clock")  # reports run on 15 April 2026
 
 
 @pytest.fixture

@@ -23,16 +23,11 @@ from tests.factories import (
     stages_of_default_pipeline,
 )
 
-NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 MARCH_DAYS = (date(2026, 3, 1), date(2026, 4, 1))
 MARCH = ReportQuery(*MARCH_DAYS)
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """Reports run on 15 April 2026."""
-    for module in (report_scope, report_kpi):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("report_clock")  # reports run on 15 April 2026
 
 
 @pytest.fixture

@@ -4,25 +4,21 @@ rep activity; their sorts, totals, a rep's team total and CSV."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from crm_app.services import report_kpi, report_scope, report_stage, report_table
+from crm_app.services import report_stage, report_table
 from crm_app.services.errors import ValidationFailed
 from crm_app.services.report_scope import Money, ReportQuery
 from tests.factories import make_report_data
 
-NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 MARCH = ReportQuery(date(2026, 3, 1), date(2026, 4, 1))
 FIRST_QUARTER = ReportQuery(date(2026, 1, 1), date(2026, 4, 1))
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    for module in (report_scope, report_kpi):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("report_clock")  # reports run on 15 April 2026
 
 
 @pytest.fixture

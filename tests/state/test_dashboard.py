@@ -6,17 +6,11 @@ from __future__ import annotations
 import pytest
 
 from crm_app import routes
-from crm_app.services import report_kpi, report_scope
 from crm_app.state.dashboard import DashboardState
 from tests.factories import make_report_data
-from tests.services.test_report_kpi import NOW
 from tests.state.test_activities_pages import opened
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    for module in (report_scope, report_kpi):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("report_clock")  # reports run on 15 April 2026
 
 
 @pytest.fixture

@@ -5,23 +5,18 @@ state and the CSV."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 
 import pytest
 
 from crm_app import routes
-from crm_app.services import report_scope
 from crm_app.state.report import ReportState
 from tests.factories import make_report_data
 from tests.state.test_record_pages import state_of
 
-NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 REFUSED = "You can see reports on your own figures and your team's only."
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    monkeypatch.setattr(report_scope, "utcnow", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("report_clock")  # reports run on 15 April 2026
 
 
 @pytest.fixture
