@@ -17,7 +17,7 @@ from reflex.config import get_config
 from sqlmodel import Session
 
 from crm_app import routes
-from crm_app.db import session_scope
+from crm_app.db import get_engine, session_scope
 from crm_app.models import User
 from crm_app.services import auth, notification
 from crm_app.services.errors import DomainError, ErrorCode, Unauthenticated
@@ -107,6 +107,17 @@ class AppState(rx.State):
     def _actor_session(self) -> Iterator[tuple[Session, User]]:
         """A transaction and the calling user; raises Unauthenticated when the session ended."""
         with session_scope() as session:
+            user = auth.authenticate(session, self._session_token())
+            if user is None:
+                raise Unauthenticated()
+            yield session, user
+
+    @contextmanager
+    def _polling_session(self) -> Iterator[tuple[Session, User]]:
+        """Like `_actor_session`, for what a page asks on its own every few seconds (the
+        bell's count, the board's changes): never committed, so polling does not move the
+        session's last-seen time and an idle tab still signs out."""
+        with Session(get_engine(), autoflush=False) as session:
             user = auth.authenticate(session, self._session_token())
             if user is None:
                 raise Unauthenticated()

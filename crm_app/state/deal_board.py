@@ -206,7 +206,8 @@ class DealBoardState(AppState):
         if not self.loaded or self.closing_kind:
             return None
         try:
-            with self._actor_session() as (session, actor):
+            # a poll, not the user's doing: it must not keep an idle session alive
+            with self._polling_session() as (session, actor):
                 stamp = boards.board_stamp(session, actor=actor, pipeline_id=int(self.pipeline_id))
                 if stamp != self._stamp:
                     self._build(session, actor)

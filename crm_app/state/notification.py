@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel import Session
 
-from crm_app.db import get_engine
-from crm_app.services import auth, notification
-from crm_app.services.errors import DomainError
+from crm_app.services import notification
+from crm_app.services.errors import DomainError, Unauthenticated
 from crm_app.state.audit import local_time
 from crm_app.state.base import AppState, error_event
 
@@ -45,13 +43,11 @@ class NotificationState(AppState):
     def recount(self):
         """Every few seconds while the tab is visible: the unread count again. The badge is
         sent to the browser only when it changed."""
-        # Never committed: a poll is not the user's activity, so it must not move their
-        # session's last-seen time (an idle tab still signs out).
-        with Session(get_engine(), autoflush=False) as session:
-            actor = auth.authenticate(session, self._session_token())
-            if actor is None:
-                return  # signed out: their next action takes them to sign in
-            count = notification.unread_count(session, actor=actor)
+        try:
+            with self._polling_session() as (session, actor):
+                count = notification.unread_count(session, actor=actor)
+        except Unauthenticated:
+            return  # signed out: their next action takes them to sign in
         if count != self.unread_notifications:
             self.unread_notifications = count
 

@@ -24,6 +24,7 @@ def state_of(cls, db, actor, url: str):
         yield db, actor
 
     object.__setattr__(state, "_actor_session", as_actor)
+    object.__setattr__(state, "_polling_session", as_actor)
     root.router = RouterData(url=ReflexURL(f"http://testserver{url}"))
     return state
 
