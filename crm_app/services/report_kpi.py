@@ -95,9 +95,10 @@ def increases_since(moment: datetime) -> Any:
     )
 
 
-def stages_then(moment: datetime) -> Any:
-    """For each deal closed since `moment`, the probability of the stage it was in then (the
-    last move before it in its stage history), as a subquery of deal_id and probability."""
+def stages_then(moment: datetime, scope: ReportScope) -> Any:
+    """For each of `scope`'s deals closed since `moment`, the probability of the stage it was
+    in then (the last move before it in its stage history), as a subquery of deal_id and
+    probability."""
     then = aliased(Deal)
     return (
         select(DealStageChange.deal_id, Stage.probability)
@@ -105,6 +106,7 @@ def stages_then(moment: datetime) -> Any:
         .join(Stage, Stage.id == DealStageChange.to_stage_id)
         .join(then, then.id == DealStageChange.deal_id)
         .where(then.closed_at >= moment, DealStageChange.changed_at < moment)
+        .where(*scope.deals(then))
         .order_by(
             DealStageChange.deal_id, DealStageChange.changed_at.desc(), DealStageChange.id.desc()
         )
@@ -240,7 +242,7 @@ def _deal_figures(session: Session, scope: ReportScope, periods: list[Period]) -
             moment = period.snapshot_at()
             past = (
                 increases_since(moment).alias(f"grown{i}"),
-                stages_then(moment).alias(f"stages{i}"),
+                stages_then(moment, scope).alias(f"stages{i}"),
             )
             for joined in past:
                 query = query.outerjoin(joined, joined.c.deal_id == Deal.id)

@@ -255,11 +255,12 @@ class ReportScope:
         """The condition that a record's owner `column` counts."""
         return true() if self.owners is None else column.in_(self.owners)
 
-    def deals(self) -> list[ColumnElement[bool]]:
-        """Conditions on `deals`: live, owned by someone counted, in the pipeline."""
-        found = [Deal.deleted_at.is_(None), self.owned(Deal.owner_id)]
+    def deals(self, deal: Any = Deal) -> list[ColumnElement[bool]]:
+        """Conditions on `deals` (or an alias of it): live, owned by someone counted, in the
+        pipeline."""
+        found = [deal.deleted_at.is_(None), self.owned(deal.owner_id)]
         if self.pipeline_id is not None:
-            found.append(Deal.pipeline_id == self.pipeline_id)
+            found.append(deal.pipeline_id == self.pipeline_id)
         return found
 
 
