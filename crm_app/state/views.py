@@ -120,7 +120,7 @@ def custom_views(
                 kind=CUSTOM_KINDS[kind],
                 value=value,
                 display=custom_value.display_value(d, raw),
-                href=str(raw) if kind is FieldType.url and raw else "",
+                href=safe_href(raw) if kind is FieldType.url else "",
                 options=options,
                 picked=[str(v) for v in raw] if isinstance(raw, list) else [],
                 required=bool(d.required),
@@ -200,10 +200,30 @@ def timeline_entries(page: timeline.TimelinePage, tz: str) -> list[TimelineEntry
 KIND_LABELS = timeline.KIND_LABELS
 
 
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+
+
+def safe_href(url: object) -> str:
+    """A link the page may render: a web, mail or phone address, or a page of the app; ""
+    for anything else (a stored `javascript:` URL must never become a link). Services
+    validate on save; rows loaded in bulk or from older versions pass here too."""
+    text = str(url or "").strip()
+    if text.lower().startswith(SAFE_SCHEMES) or (
+        text.startswith("/") and not text.startswith("//")
+    ):
+        return text
+    return ""
+
+
 def text_view(key: str, label: str, value: str | None, kind: str = "text", href: str = ""):
     """A plain field whose input starts with its shown value."""
     return FieldView(
-        key=key, label=label, kind=kind, value=value or "", display=value or "", href=href
+        key=key,
+        label=label,
+        kind=kind,
+        value=value or "",
+        display=value or "",
+        href=safe_href(href),
     )
 
 

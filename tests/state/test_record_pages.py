@@ -115,3 +115,15 @@ def test_the_form_shows_field_errors_then_warns_of_a_duplicate_then_saves_anyway
     event = form.save_anyway()
     created = db.exec(select(Contact).where(Contact.first_name == "Augusta")).one()
     assert f"/contacts/{created.id}" in str(event)
+
+
+def test_a_stored_javascript_url_is_shown_but_never_linked(db, people):
+    from crm_app.state.account import AccountPageState
+    from tests.factories import make_account
+
+    evil = make_account(db, owner=people.bob, website="javascript:alert(1)")
+    page = state_of(AccountPageState, db, people.bob, f"/accounts/{evil.id}")
+    with page._actor_session() as (session, user):
+        page._open(session, user)
+    website = next(f for f in page.fields if f.key == "website")
+    assert (website.display, website.href) == ("javascript:alert(1)", "")
