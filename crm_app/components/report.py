@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -100,18 +101,31 @@ def _cell(text: rx.Var, index: rx.Var) -> rx.Component:
     )
 
 
-def report_table(view: Any, caption: rx.Var | str) -> rx.Component:
-    """A TableView: its headings, rows and totals; the first column names each row."""
+def _heading(column: Any) -> rx.Component:
+    return rx.table.column_header_cell(column.label)
+
+
+def report_table(
+    view: Any,
+    caption: rx.Var | str,
+    *,
+    columns: Any = None,
+    heading: Callable[[Any], rx.Component] = _heading,
+    cell: Callable[[rx.Var, rx.Var], rx.Component] = _cell,
+) -> rx.Component:
+    """A TableView: its headings, rows and totals; the first column names each row. A page
+    may draw the headings (`heading` over `columns`, the view's by default) and the cells
+    its own way (sort buttons, numbers aligned)."""
     return rx.table.root(
         rx.el.caption(caption, style=VISUALLY_HIDDEN),
         rx.table.header(
-            rx.table.row(rx.foreach(view.columns, lambda c: rx.table.column_header_cell(c.label)))
+            rx.table.row(rx.foreach(view.columns if columns is None else columns, heading))
         ),
         rx.table.body(
-            rx.foreach(view.rows, lambda row: rx.table.row(rx.foreach(row, _cell))),
+            rx.foreach(view.rows, lambda row: rx.table.row(rx.foreach(row, cell))),
             rx.foreach(
                 view.footer,
-                lambda row: rx.table.row(rx.foreach(row, _cell), font_weight="600"),
+                lambda row: rx.table.row(rx.foreach(row, cell), font_weight="600"),
             ),
         ),
         variant="surface",

@@ -7,8 +7,8 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import protected_page
-from crm_app.components.report import report_filters
-from crm_app.components.ui import VISUALLY_HIDDEN, no_access
+from crm_app.components.report import report_filters, report_table
+from crm_app.components.ui import no_access
 from crm_app.state.report import REPORTS, HeaderView
 from crm_app.state.report import ReportState as S
 
@@ -60,19 +60,12 @@ def _cell(text: rx.Var, index: rx.Var) -> rx.Component:
 
 def _table() -> rx.Component:
     return rx.box(
-        rx.table.root(
-            rx.el.caption(S.title + ", " + S.range_label, style=VISUALLY_HIDDEN),
-            rx.table.header(rx.table.row(rx.foreach(S.columns, _heading))),
-            rx.table.body(
-                rx.foreach(S.view.rows, lambda row: rx.table.row(rx.foreach(row, _cell))),
-                rx.foreach(
-                    S.view.footer,
-                    lambda row: rx.table.row(rx.foreach(row, _cell), font_weight="600"),
-                ),
-            ),
-            variant="surface",
-            size="1",
-            width="100%",
+        report_table(
+            S.view,
+            S.title + ", " + S.range_label,
+            columns=S.columns,
+            heading=_heading,
+            cell=_cell,
         ),
         overflow_x="auto",
         width="100%",
