@@ -20,6 +20,7 @@ RETRY_STALLED_JOBS = "retry_stalled_jobs"
 PURGE_STALE_UPLOADS = "purge_stale_uploads"
 PURGE_TRASH = "purge_trash"
 FIRE_REMINDERS = "fire_reminders"
+PURGE_RATE_LIMITS = "purge_rate_limits"
 
 # An import interrupted by a shutdown, or by a lost database connection, runs again and
 # resumes from its last committed chunk.
@@ -89,6 +90,15 @@ def fire_reminders(timestamp: int) -> None:
             return
 
 
+def purge_rate_limits(timestamp: int) -> None:
+    """Delete rate-limit counters of windows that no longer count."""
+    from crm_app.db import session_scope
+    from crm_app.services import rate_limit
+
+    with session_scope() as session:
+        rate_limit.purge_expired(session)
+
+
 def register(app: procrastinate.App) -> None:
     """Register every task on `app` (called once, when the app is built)."""
     app.task(name=IMPORT_CSV, queue=IMPORTS_QUEUE, pass_context=True, retry=IMPORT_RETRY)(
@@ -103,6 +113,8 @@ def register(app: procrastinate.App) -> None:
     # The queueing lock keeps at most one waiting behind a long job (one worker, one import).
     reminders = app.task(name=FIRE_REMINDERS, queueing_lock=FIRE_REMINDERS)(fire_reminders)
     app.periodic(cron="* * * * * */15", periodic_id=FIRE_REMINDERS)(reminders)  # 6th: seconds
+    limits = app.task(name=PURGE_RATE_LIMITS)(purge_rate_limits)
+    app.periodic(cron="*/10 * * * *", periodic_id=PURGE_RATE_LIMITS)(limits)
     register_lead_tasks(app)
 
 

@@ -48,6 +48,7 @@ from crm_app.models.pipeline import (
     StagePublic,
     StageUpdate,
 )
+from crm_app.models.rate_limit import RateLimitCounter
 from crm_app.models.saved_view import SavedView
 from crm_app.models.setting import AppSetting
 from crm_app.models.tag import Tag
@@ -108,6 +109,7 @@ __all__ = [
     "PipelineUpdate",
     "Priority",
     "PublicRecord",
+    "RateLimitCounter",
     "Role",
     "SavedView",
     "Stage",

@@ -125,3 +125,11 @@ class Locked(DomainError):
 
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message, ErrorCode.LOCKED, retry_after_seconds=retry_after_seconds)
+
+
+class RateLimited(DomainError):
+    """Too many requests or attempts from one client or key; retry after
+    `retry_after_seconds` (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, ErrorCode.RATE_LIMITED, retry_after_seconds=retry_after_seconds)

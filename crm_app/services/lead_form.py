@@ -36,7 +36,7 @@ from crm_app.models.base import utcnow
 from crm_app.models.lead_form import LeadFormSubmission
 from crm_app.services import crud, lead_source
 from crm_app.services import lead as leads
-from crm_app.services.errors import DomainError, ErrorCode, FieldError, NotFound, ValidationFailed
+from crm_app.services.errors import FieldError, NotFound, RateLimited, ValidationFailed
 from crm_app.services.permission import require
 
 FIELD_LABELS = {
@@ -54,13 +54,6 @@ RATE_LIMIT = 10
 RATE_WINDOW = timedelta(minutes=1)
 EDITABLE = ("name", "fields", "source", "team_id", "is_active")
 VALUE_LIMIT = 1000
-
-
-class RateLimited(DomainError):
-    """Too many submissions from one address; retry after `retry_after_seconds`."""
-
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message, ErrorCode.RATE_LIMITED, retry_after_seconds=retry_after_seconds)
 
 
 @dataclass
