@@ -116,6 +116,7 @@ def register(app: procrastinate.App) -> None:
     limits = app.task(name=PURGE_RATE_LIMITS)(purge_rate_limits)
     app.periodic(cron="*/10 * * * *", periodic_id=PURGE_RATE_LIMITS)(limits)
     register_lead_tasks(app)
+    register_workflow_tasks(app)
 
 
 # ---- leads -----------------------------------------------------------------------------------
@@ -157,3 +158,84 @@ def register_lead_tasks(app: procrastinate.App) -> None:
     app.periodic(cron="7 2 * * *", periodic_id=RESCORE_LEADS_DAILY)(daily)
     purge = app.task(name=PURGE_FORM_SUBMISSIONS, queue=LEADS_QUEUE)(purge_form_submissions)
     app.periodic(cron="29 * * * *", periodic_id=PURGE_FORM_SUBMISSIONS)(purge)
+
+
+# ---- workflow rules --------------------------------------------------------------------------
+
+WORKFLOWS_QUEUE = "workflows"
+RUN_WORKFLOW = "run_workflow"
+FIRE_DATE_TRIGGERS = "fire_date_triggers"
+# A run's actions and its logged outcome commit together, so running it again is safe. A
+# refusal by a service (validation, permission) is logged as a failed run, not retried; other
+# errors (a lost connection, a deadlock) retry after 2, 4, 8, ... 512 seconds, then the job
+# stays failed on Settings -> Jobs, where an admin can retry it.
+RUN_WORKFLOW_RETRY = procrastinate.RetryStrategy(max_attempts=9, exponential_wait=2)
+
+
+def run_workflow(run_id: int) -> None:
+    """Check the conditions of one queued rule run and run its actions."""
+    from crm_app.db import session_scope
+    from crm_app.services import workflow_actions
+
+    with session_scope() as session:
+        workflow_actions.execute_run(session, run_id)
+
+
+def fire_date_triggers(timestamp: int) -> None:
+    """Queue the runs of date rules whose day has come (each once per record and date)."""
+    from crm_app.db import session_scope
+    from crm_app.services import workflow_actions
+
+    with session_scope() as session:
+        queued = workflow_actions.fire_date_triggers(session)
+    if queued:
+        log.info("Date rules fired %s times", queued)
+
+
+def register_workflow_tasks(app: procrastinate.App) -> None:
+    """Register the workflow tasks on `app` (part of `register`)."""
+    app.task(name=RUN_WORKFLOW, queue=WORKFLOWS_QUEUE, retry=RUN_WORKFLOW_RETRY)(run_workflow)
+    dates = app.task(
+        name=FIRE_DATE_TRIGGERS, queue=WORKFLOWS_QUEUE, queueing_lock=FIRE_DATE_TRIGGERS
+    )(fire_date_triggers)
+    app.periodic(cron="*/5 * * * *", periodic_id=FIRE_DATE_TRIGGERS)(dates)
+
+
+# ---- e-mail ----------------------------------------------------------------------------------
+
+MAIL_QUEUE = "mail"
+SEND_EMAIL = "send_email"
+SEND_CAMPAIGN = "send_campaign"
+# A temporary SMTP failure is retried after 5 s, 25 s, 2 min, 10 min, 52 min (the message row
+# counts attempts too, and marks itself failed after the last).
+SEND_EMAIL_RETRY = procrastinate.RetryStrategy(
+    max_attempts=6, exponential_wait=5, retry_exceptions={OperationalError, RuntimeError}
+)
+
+
+def send_email(message_id: int) -> None:
+    """Send one queued message (once: a message already sent is left alone)."""
+    from crm_app.db import session_scope
+    from crm_app.services import email
+
+    with session_scope() as session:
+        outcome = email.deliver(session, message_id)
+    if outcome is email.Outcome.retry:
+        raise RuntimeError(f"e-mail {message_id}: temporary failure, retrying later")
+
+
+def send_campaign(campaign_id: int) -> None:
+    """Send a campaign's next batch (as many as CRM_MAIL_RATE_PER_MINUTE allows now), then
+    queue itself again for when the next batch is due."""
+    from crm_app.db import session_scope
+    from crm_app.services import mass_mail
+
+    with session_scope() as session:
+        mass_mail.run_batch(session, campaign_id)
+
+
+def register_mail_tasks(app: procrastinate.App) -> None:
+    """Register the e-mail tasks on `app` (part of `register`)."""
+    app.task(name=SEND_EMAIL, queue=MAIL_QUEUE, retry=SEND_EMAIL_RETRY)(send_email)
+    # One batch of a campaign at a time; the job queues its successor itself.
+    app.task(name=SEND_CAMPAIGN, queue=MAIL_QUEUE, retry=SEND_EMAIL_RETRY)(send_campaign)

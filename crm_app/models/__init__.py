@@ -55,7 +55,7 @@ from crm_app.models.tag import Tag
 from crm_app.models.team import Team, TeamCreate, TeamPublic, TeamUpdate
 from crm_app.models.user import Role, User, UserCreate, UserPublic, UserUpdate
 from crm_app.models.webhook import DeliveryStatus, Webhook, WebhookDelivery
-from crm_app.models.workflow import Workflow
+from crm_app.models.workflow import RunStatus, Workflow, WorkflowDateFire, WorkflowRun
 
 __all__ = [
     "Account",
@@ -111,6 +111,7 @@ __all__ = [
     "PublicRecord",
     "RateLimitCounter",
     "Role",
+    "RunStatus",
     "SavedView",
     "Stage",
     "StageCreate",
@@ -132,5 +133,7 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "Workflow",
+    "WorkflowDateFire",
+    "WorkflowRun",
     "utcnow",
 ]

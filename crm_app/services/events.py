@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session
@@ -68,8 +68,13 @@ def register(listener: Listener) -> Listener:
 
 
 def emit(session: Session, event: DomainEvent) -> None:
-    """Tell every listener, on the caller's session and transaction."""
+    """Tell every listener, on the caller's session and transaction. While a workflow rule's
+    actions run, the session says how deep the chain of rules is (`workflow_depth`), and the
+    event carries that depth, whatever service emits it."""
     _load_listeners()
+    depth = session.info.get("workflow_depth", 0)
+    if depth > event.depth:
+        event = replace(event, depth=depth)
     for listener in list(_listeners):
         listener(session, event)
 

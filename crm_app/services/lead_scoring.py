@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from crm_app.models import Activity, Lead, LeadScoringRule, User
 from crm_app.models.base import utcnow
-from crm_app.services import audit, crud
+from crm_app.services import audit, crud, events
 from crm_app.services.errors import FieldError, NotFound, ValidationFailed
 from crm_app.services.permission import require
 
@@ -187,20 +187,37 @@ def matched_rules(session: Session, *, actor: User, lead_id: int) -> list[LeadSc
 
 
 def _rescore_where(session: Session, *conditions: ColumnElement[bool]) -> int:
-    """Rescore the leads matching `conditions`; only rows whose score changes are written."""
+    """Rescore the leads matching `conditions`; only rows whose score changes are written,
+    and each of those emits "lead.score_changed" (workflow rules watch scores cross a value)."""
     scored = (
-        select(Lead.id.label("id"), score_expression(_active_rules(session)).label("score"))
+        select(
+            Lead.id.label("id"),
+            Lead.score.label("old"),
+            score_expression(_active_rules(session)).label("score"),
+        )
         .where(*conditions)
         .subquery()
     )
-    result = session.execute(
+    changed = session.execute(
         update(Lead)
         .where(Lead.id == scored.c.id, Lead.score.is_distinct_from(scored.c.score))
         # updated_at has an ORM `onupdate`: keep it, the lead itself did not change
         .values(score=scored.c.score, updated_at=Lead.updated_at)
+        .returning(Lead.id, scored.c.old, scored.c.score)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    ).all()
+    for lead_id, old, new in changed:
+        events.emit(
+            session,
+            events.DomainEvent(
+                type="lead.score_changed",
+                entity="lead",
+                record_id=lead_id,
+                actor_id=None,
+                changes={"score": [old, new]},
+            ),
+        )
+    return len(changed)
 
 
 def rescore_lead(session: Session, lead_id: int) -> int:
