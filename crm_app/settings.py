@@ -45,9 +45,11 @@ class Settings(BaseSettings):
     # default) uses the connection's peer address, which a client cannot forge.
     trusted_proxy_hops: int = Field(0, ge=0, le=10, alias="CRM_TRUSTED_PROXY_HOPS")
     # Rate limits (services/rate_limit.py): requests per minute per API key; sign-in attempts
-    # per client address per 15 minutes (all e-mails together; an office behind one address).
+    # per client address (all e-mails together: an office behind one address) and per e-mail,
+    # per 15 minutes.
     api_rate_limit: int = Field(600, ge=1, le=1_000_000, alias="CRM_API_RATE_LIMIT")
     sign_in_ip_limit: int = Field(50, ge=1, le=100_000, alias="CRM_SIGN_IN_IP_LIMIT")
+    sign_in_email_limit: int = Field(20, ge=1, le=100_000, alias="CRM_SIGN_IN_EMAIL_LIMIT")
     # Prometheus metrics at /metrics for `Authorization: Bearer <token>`; unset = no /metrics.
     metrics_token: str = Field("", alias="CRM_METRICS_TOKEN")
     # "json": one JSON object a line (with the request id) for log collectors; "text" for people.

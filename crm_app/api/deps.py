@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from crm_app.auth.tokens import hash_token
 from crm_app.db import session_scope
 from crm_app.models import User
-from crm_app.services import api_key
+from crm_app.services import api_key, rate_limit
 from crm_app.services.errors import Unauthenticated
 from crm_app.settings import client_address, get_settings
 
@@ -37,7 +39,23 @@ def get_actor(
     user = api_key.authenticate_key(session, credentials.credentials)
     if user is None:
         raise Unauthenticated("The API key is unknown, revoked or expired.")
+    _count_key_request(credentials.credentials)
     return user
+
+
+def _count_key_request(plaintext: str) -> None:
+    """At most CRM_API_RATE_LIMIT requests a minute per key, or RateLimited (429). Counted in
+    a short transaction of its own: it holds even when the request fails, and the key's
+    counter row is not kept locked while the request runs (parallel calls do not queue)."""
+    with session_scope() as session:
+        rate_limit.enforce(
+            session,
+            bucket="api_key",
+            key=hash_token(plaintext),
+            limit=get_settings().api_rate_limit,
+            window=timedelta(minutes=1),
+            what="requests with this API key",
+        )
 
 
 Actor = Annotated[User, Depends(get_actor)]

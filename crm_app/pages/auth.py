@@ -84,6 +84,16 @@ def forgot_password() -> rx.Component:
                         color_scheme="gray",
                     ),
                     field("E-mail", "email", type="email", required=True, auto_focus=True),
+                    rx.cond(
+                        ForgotPasswordState.error != "",
+                        rx.callout(
+                            ForgotPasswordState.error,
+                            icon="triangle_alert",
+                            color_scheme="red",
+                            role="alert",
+                            width="100%",
+                        ),
+                    ),
                     rx.button("Send reset link", type="submit", size="3", width="100%"),
                     spacing="4",
                     width="100%",

@@ -18,8 +18,14 @@ from crm_app.auth.passwords import hash_password, needs_rehash, verify_password
 from crm_app.auth.tokens import hash_token, new_token
 from crm_app.models import AuthToken, LoginAttempt, User, UserSession
 from crm_app.models.base import utcnow
-from crm_app.services import audit
-from crm_app.services.errors import DomainError, Locked, Unauthenticated, ValidationFailed
+from crm_app.services import audit, rate_limit
+from crm_app.services.errors import (
+    DomainError,
+    Locked,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from crm_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 HANDOFF_SECONDS = 60
 # Touch `last_seen_at` at most this often, so every event is not a write.
 SEEN_RESOLUTION = timedelta(seconds=60)
+SIGN_IN_WINDOW = timedelta(minutes=15)  # of CRM_SIGN_IN_IP_LIMIT and CRM_SIGN_IN_EMAIL_LIMIT
 
 
 def normalize_email(email: str) -> str:
@@ -89,12 +96,29 @@ def _locked_error(remaining: timedelta) -> Locked:
     )
 
 
+def _rate_limited(session: Session, *, email: str, ip: str | None) -> RateLimited | None:
+    """Attempts per client address and per e-mail, counted before any password is checked
+    (on top of the lock-out, which counts only failures): slows down guessing from many
+    addresses at one account and from one address at many accounts."""
+    settings = get_settings()
+    for bucket, key, limit in (
+        ("sign_in_ip", ip, settings.sign_in_ip_limit),
+        ("sign_in_email", email, settings.sign_in_email_limit),
+    ):
+        retry = rate_limit.hit(session, bucket=bucket, key=key, limit=limit, window=SIGN_IN_WINDOW)
+        if retry is not None:
+            return rate_limit.too_many(retry)
+    return None
+
+
 def sign_in(session: Session, *, email: str, password: str, ip: str | None = None) -> SignInOutcome:
     """Check credentials (with lock-out) and return a hand-off code for the session cookie."""
     email = normalize_email(email)
     now = utcnow()
     if not email or not password:
         return SignInOutcome(error=ValidationFailed("Enter your e-mail and password."))
+    if (limited := _rate_limited(session, email=email, ip=ip)) is not None:
+        return SignInOutcome(error=limited)
     remaining = _lock_remaining(session, email, now)
     if remaining is not None and remaining.total_seconds() > 0:
         audit.record(

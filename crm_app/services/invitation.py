@@ -19,7 +19,7 @@ from crm_app.auth.permissions import Role
 from crm_app.auth.tokens import hash_token, new_token
 from crm_app.models import AuthToken, Team, User
 from crm_app.models.base import utcnow
-from crm_app.services import audit
+from crm_app.services import audit, rate_limit
 from crm_app.services.auth import (
     end_all_sessions,
     find_user_by_email,
@@ -36,6 +36,10 @@ INVITE = "invite"
 RESET = "reset"
 # The longest a password reset link may work, whatever CRM_RESET_VALID_MINUTES says.
 MAX_RESET_MINUTES = 60
+# Reset requests per hour from one address, and for one e-mail (each sends a message).
+RESET_IP_LIMIT = 20
+RESET_EMAIL_LIMIT = 5
+HOUR = timedelta(hours=1)
 
 
 @dataclass
@@ -150,7 +154,17 @@ def request_password_reset(session: Session, *, email: str, ip: str | None = Non
 
     Either way the caller shows the same message, and an unknown e-mail costs the same
     statements (an invalidating update, an audit row), so timing does not tell them apart.
+    Raises RateLimited after too many requests from one address or for one e-mail (known
+    or not, so the refusal tells nothing either).
     """
+    rate_limit.enforce(session, bucket="reset_ip", key=ip, limit=RESET_IP_LIMIT, window=HOUR)
+    rate_limit.enforce(
+        session,
+        bucket="reset_email",
+        key=normalize_email(email),
+        limit=RESET_EMAIL_LIMIT,
+        window=HOUR,
+    )
     user = find_user_by_email(session, email)
     known = user is not None and user.is_active
     if known:

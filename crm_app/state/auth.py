@@ -48,20 +48,25 @@ class ForgotPasswordState(rx.State):
     """Asking for a password reset link."""
 
     sent: bool = False
+    error: str = ""
 
     @rx.event
     def submit(self, form: dict):
         """Always answer the same way, so the form does not reveal who has an account."""
         email = str(form.get("email", ""))[:320]
         ip = client_ip_of(self)
-        with session_scope() as session:
-            invitation.request_password_reset(session, email=email, ip=ip)
-        self.sent = True
+        try:
+            with session_scope() as session:
+                invitation.request_password_reset(session, email=email, ip=ip)
+        except DomainError as error:  # too many requests: the same for any e-mail
+            self.error = error.message
+            return
+        self.sent, self.error = True, ""
 
     @rx.event
     def show_form(self):
         """on_load: show the form again."""
-        self.sent = False
+        self.sent, self.error = False, ""
 
 
 class SetPasswordState(rx.State):

@@ -144,3 +144,63 @@ def test_purge_deletes_only_counters_of_windows_that_no_longer_weigh(db):
     assert purged == 1
     remaining = db.exec(select(RateLimitCounter)).one()
     assert remaining.window_start == T0 + timedelta(minutes=2)
+
+
+# ---- where the limiter is applied ------------------------------------------------------------
+
+
+def test_sign_in_is_refused_for_a_while_after_too_many_attempts_from_one_address(
+    db, people, monkeypatch
+):
+    from crm_app.services import auth
+    from crm_app.settings import get_settings
+    from tests.factories import PASSWORD
+
+    monkeypatch.setattr(get_settings(), "sign_in_ip_limit", 3)
+    for email in ("nobody@example.com", "carol@example.com", "dave@example.com"):
+        auth.sign_in(db, email=email, password="wrong-password", ip="203.0.113.9")
+
+    refused = auth.sign_in(db, email="bob@example.com", password=PASSWORD, ip="203.0.113.9")
+
+    assert isinstance(refused.error, RateLimited)
+    assert refused.handoff_code is None
+    assert refused.error.message.startswith("Too many attempts. Try again in ")
+    other_address = auth.sign_in(db, email="bob@example.com", password=PASSWORD, ip="192.0.2.1")
+    assert other_address.handoff_code is not None
+
+
+def test_sign_in_attempts_per_e_mail_are_limited_from_any_address(db, people, monkeypatch):
+    from crm_app.services import auth
+    from crm_app.settings import get_settings
+    from tests.factories import PASSWORD
+
+    monkeypatch.setattr(get_settings(), "sign_in_email_limit", 2)
+    for n in range(2):
+        auth.sign_in(db, email="bob@example.com", password=PASSWORD, ip=f"198.51.100.{n}")
+
+    refused = auth.sign_in(db, email="Bob@Example.com", password=PASSWORD, ip="198.51.100.9")
+
+    assert isinstance(refused.error, RateLimited)
+    assert auth.sign_in(db, email="carol@example.com", password=PASSWORD).handoff_code
+
+
+def test_password_reset_requests_are_limited_per_e_mail_alike_for_unknown_ones(db, people):
+    from crm_app.services import invitation
+
+    for email in ("bob@example.com", "nobody@example.com"):
+        for n in range(invitation.RESET_EMAIL_LIMIT):
+            invitation.request_password_reset(db, email=email, ip=f"192.0.2.{n}")
+        with pytest.raises(RateLimited) as caught:
+            invitation.request_password_reset(db, email=email, ip="192.0.2.99")
+        assert caught.value.message.startswith("Too many attempts. Try again in ")
+
+
+def test_password_reset_requests_are_limited_per_address(db, people):
+    from crm_app.services import invitation
+
+    for n in range(invitation.RESET_IP_LIMIT):
+        invitation.request_password_reset(db, email=f"someone{n}@example.com", ip="192.0.2.7")
+
+    with pytest.raises(RateLimited):
+        invitation.request_password_reset(db, email="bob@example.com", ip="192.0.2.7")
+    invitation.request_password_reset(db, email="bob@example.com", ip="192.0.2.8")

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from crm_app import routes
 from crm_app.api.deps import DbSession, client_ip
-from crm_app.services import auth
-from crm_app.services.errors import Forbidden
+from crm_app.api.problems import problem
+from crm_app.services import auth, rate_limit
+from crm_app.services.errors import Forbidden, Unauthenticated
 from crm_app.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
@@ -32,16 +33,26 @@ def _check_origin(request: Request) -> None:
 
 @router.post(routes.AUTH_SESSION, status_code=204)
 def open_session(body: HandoffIn, request: Request, session: DbSession) -> Response:
-    """Redeem the hand-off code and set the HttpOnly session cookie."""
+    """Redeem the hand-off code and set the HttpOnly session cookie. Attempts per address
+    are limited like sign-ins (a code is one per sign-in); a bad code is answered, not
+    raised, so the attempt's count is committed."""
     _check_origin(request)
-    _, token = auth.redeem_handoff(
-        session,
-        code=body.code,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent"),
-    )
-    response = Response(status_code=204)
+    ip = client_ip(request)
     settings = get_settings()
+    rate_limit.enforce(
+        session,
+        bucket="auth_handoff",
+        key=ip,
+        limit=settings.sign_in_ip_limit,
+        window=auth.SIGN_IN_WINDOW,
+    )
+    try:
+        _, token = auth.redeem_handoff(
+            session, code=body.code, ip=ip, user_agent=request.headers.get("user-agent")
+        )
+    except Unauthenticated as error:
+        return problem(401, error.message)
+    response = Response(status_code=204)
     response.set_cookie(
         routes.SESSION_COOKIE,
         token,
