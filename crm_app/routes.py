@@ -35,12 +35,20 @@ SETTINGS_TRASH = "/settings/trash"
 SETTINGS_PIPELINES = "/settings/pipelines"  # and lost reasons
 SETTINGS_LEADS = "/settings/leads"  # sources, scoring rules, assignment team
 SETTINGS_FORMS = "/settings/forms"  # web-to-lead forms
+SETTINGS_EMAIL_TEMPLATES = "/settings/email-templates"
+SETTINGS_OUTBOX = "/settings/outbox"  # outgoing e-mail, and the suppression list
+MASS_MAIL = "/mail"  # mass mail to a saved view of contacts or leads
+UNSUBSCRIBE = "/unsubscribe/[token]"  # public: GET a confirmation page, POST one click
+SETTINGS_WEBHOOKS = "/settings/webhooks"
+SETTINGS_SECURITY = "/settings/security"  # single sign-on
 CONTACTS_MERGE = "/contacts/merge"
 ACCOUNTS_MERGE = "/accounts/merge"
 
 # Served by FastAPI on the same port.
 AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
+AUTH_OIDC_START = "/auth/oidc/start"
+AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
 API_PREFIX = "/api/v1"
 API_DOCS = "/api/v1/docs"
 EXPORT = "/exports/{entity}.csv"  # entity: contacts | accounts; a list's query string
@@ -52,6 +60,11 @@ SESSION_COOKIE = "crm_session"
 def invitation(token: str) -> str:
     """The page where an invitee sets a password."""
     return f"/invite/{quote(token)}"
+
+
+def unsubscribe(token: str) -> str:
+    """The public one-click unsubscribe page (and RFC 8058 POST target) of a token."""
+    return f"/unsubscribe/{quote(token)}"
 
 
 def password_reset(token: str) -> str:
@@ -66,9 +79,27 @@ def login(next_path: str | None = None) -> str:
     return LOGIN
 
 
-def safe_next(next_path: str | None) -> str:
-    """A same-site path to go to after sign-in (never an external URL)."""
+def oidc_start(next_path: str | None = None) -> str:
+    """Where the single sign-on button goes: on to the provider, back to `next_path`."""
     if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return f"{AUTH_OIDC_START}?next={quote(next_path)}"
+    return AUTH_OIDC_START
+
+
+def login_sso_error(reason: str) -> str:
+    """The sign-in page showing why a single sign-on failed (a code, not free text)."""
+    return f"{LOGIN}?sso_error={quote(reason)}"
+
+
+def safe_next(next_path: str | None) -> str:
+    """A same-site path to go to after sign-in (never an external URL; browsers read a
+    backslash as a slash, so "/\\evil.example" would be one)."""
+    if (
+        next_path
+        and next_path.startswith("/")
+        and not next_path.startswith("//")
+        and "\\" not in next_path
+    ):
         return next_path
     return DASHBOARD
 

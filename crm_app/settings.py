@@ -55,6 +55,23 @@ class Settings(BaseSettings):
     # "json": one JSON object a line (with the request id) for log collectors; "text" for people.
     log_format: Literal["text", "json"] = Field("text", alias="CRM_LOG_FORMAT")
     sentry_dsn: str = Field("", alias="SENTRY_DSN")
+    # Single sign-on (OpenID Connect): on when the discovery URL and client id are set.
+    oidc_discovery_url: str = Field("", alias="CRM_OIDC_DISCOVERY_URL")
+    oidc_client_id: str = Field("", alias="CRM_OIDC_CLIENT_ID")
+    oidc_client_secret: str = Field("", alias="CRM_OIDC_CLIENT_SECRET")
+    oidc_scopes: str = Field("openid email profile", alias="CRM_OIDC_SCOPES")
+    oidc_label: str = Field("Single sign-on", max_length=60, alias="CRM_OIDC_LABEL")
+    # Let webhooks target loopback, private and link-local addresses (tests, a trusted LAN);
+    # off, such targets are refused when saved and when sent (server-side request forgery).
+    webhooks_allow_private: bool = Field(False, alias="CRM_WEBHOOKS_ALLOW_PRIVATE")
+    # Outgoing e-mail; no SMTP host = development mode: messages are kept in Settings -> Outbox.
+    smtp_host: str = Field("", alias="CRM_SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, alias="CRM_SMTP_PORT")
+    smtp_username: str = Field("", alias="CRM_SMTP_USERNAME")
+    smtp_password: str = Field("", alias="CRM_SMTP_PASSWORD")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", alias="CRM_SMTP_TLS")
+    mail_from: str = Field("", alias="CRM_MAIL_FROM")
+    mail_rate_per_minute: int = Field(60, ge=1, le=10_000, alias="CRM_MAIL_RATE_PER_MINUTE")
 
     @field_validator("base_url")
     @classmethod
@@ -84,6 +101,24 @@ class Settings(BaseSettings):
     def uses_embedded_db(self) -> bool:
         """True when no DATABASE_URL is configured and pgserver runs PostgreSQL under data/."""
         return not self.database_url
+
+    @property
+    def sends_mail(self) -> bool:
+        """True when an SMTP server is configured; otherwise mail is kept in the outbox."""
+        return bool(self.smtp_host)
+
+    @property
+    def mail_from_address(self) -> str:
+        """The From address of every message: CRM_MAIL_FROM, else crm@<the base URL's host>."""
+        if self.mail_from:
+            return self.mail_from
+        host = self.base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return f"crm@{host or 'localhost'}"
+
+    @property
+    def sso_enabled(self) -> bool:
+        """True when single sign-on is configured (a discovery URL and a client id)."""
+        return bool(self.oidc_discovery_url and self.oidc_client_id)
 
     @property
     def imports_dir(self) -> Path:

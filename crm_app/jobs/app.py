@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -51,11 +52,12 @@ def defer(
     queue: str,
     lock: str | None = None,
     queueing_lock: str | None = None,
+    schedule_at: datetime | None = None,
     **task_kwargs: Any,
 ) -> int:
     """Queue a job on the session's own connection, so it exists only if the caller's
     transaction commits (no job for a rolled-back import, no import without its job).
-    Returns the procrastinate job id."""
+    `schedule_at` holds the job back until then. Returns the procrastinate job id."""
     raw = session.connection().connection.driver_connection
     # A connector that is never opened: deferring with `connection=` runs on ours.
     manager = JobManager(connector=SyncPsycopgConnector())
@@ -65,6 +67,7 @@ def defer(
         queue=queue,
         lock=lock,
         queueing_lock=queueing_lock,
+        schedule_at=schedule_at,
         connection=raw,
     )
     return deferrer.defer(**task_kwargs)

@@ -116,7 +116,9 @@ def register(app: procrastinate.App) -> None:
     limits = app.task(name=PURGE_RATE_LIMITS)(purge_rate_limits)
     app.periodic(cron="*/10 * * * *", periodic_id=PURGE_RATE_LIMITS)(limits)
     register_lead_tasks(app)
+    register_mail_tasks(app)
     register_workflow_tasks(app)
+    register_webhook_tasks(app)
 
 
 # ---- leads -----------------------------------------------------------------------------------
@@ -158,6 +160,31 @@ def register_lead_tasks(app: procrastinate.App) -> None:
     app.periodic(cron="7 2 * * *", periodic_id=RESCORE_LEADS_DAILY)(daily)
     purge = app.task(name=PURGE_FORM_SUBMISSIONS, queue=LEADS_QUEUE)(purge_form_submissions)
     app.periodic(cron="29 * * * *", periodic_id=PURGE_FORM_SUBMISSIONS)(purge)
+
+
+# ---- webhooks --------------------------------------------------------------------------------
+
+WEBHOOKS_QUEUE = "webhooks"
+SEND_WEBHOOK = "send_webhook"
+# A lost database connection runs the job again; the delivery row decides what it then does.
+SEND_WEBHOOK_RETRY = procrastinate.RetryStrategy(
+    max_attempts=10, wait=5, retry_exceptions={OperationalError}
+)
+
+
+def send_webhook(delivery_id: int, manual: bool = False) -> None:
+    """Attempt one webhook delivery (an admin's redelivery when `manual`); the service logs
+    it and queues the next attempt when it fails."""
+    from crm_app.db import session_scope
+    from crm_app.services import webhook_delivery
+
+    with session_scope() as session:
+        webhook_delivery.send_delivery(session, delivery_id=delivery_id, manual=manual)
+
+
+def register_webhook_tasks(app: procrastinate.App) -> None:
+    """Register the webhook task on `app` (part of `register`)."""
+    app.task(name=SEND_WEBHOOK, queue=WEBHOOKS_QUEUE, retry=SEND_WEBHOOK_RETRY)(send_webhook)
 
 
 # ---- workflow rules --------------------------------------------------------------------------

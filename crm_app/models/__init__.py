@@ -29,6 +29,15 @@ from crm_app.models.deal import (
     DealStageChange,
     DealUpdate,
 )
+from crm_app.models.email import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    EmailMessage,
+    MessageStatus,
+    RecipientStatus,
+    Suppression,
+)
 from crm_app.models.email_template import EmailTemplate
 from crm_app.models.import_job import ImportJob, ImportRecord, ImportStatus
 from crm_app.models.lead import Lead, LeadCreate, LeadPublic, LeadStatus, LeadUpdate
@@ -36,6 +45,7 @@ from crm_app.models.lead_form import LeadForm
 from crm_app.models.lead_scoring import LeadScoringRule
 from crm_app.models.lookup import LeadSource, LostReason
 from crm_app.models.notification import Notification
+from crm_app.models.oidc import OidcLogin, UserIdentity
 from crm_app.models.permission import Permission
 from crm_app.models.pipeline import (
     Pipeline,
@@ -53,8 +63,9 @@ from crm_app.models.saved_view import SavedView
 from crm_app.models.setting import AppSetting
 from crm_app.models.tag import Tag
 from crm_app.models.team import Team, TeamCreate, TeamPublic, TeamUpdate
+from crm_app.models.two_factor import RecoveryCode
 from crm_app.models.user import Role, User, UserCreate, UserPublic, UserUpdate
-from crm_app.models.webhook import DeliveryStatus, Webhook, WebhookDelivery
+from crm_app.models.webhook import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 from crm_app.models.workflow import RunStatus, Workflow, WorkflowDateFire, WorkflowRun
 
 __all__ = [
@@ -72,6 +83,9 @@ __all__ = [
     "AuditEvent",
     "AuditedBase",
     "AuthToken",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignStatus",
     "Contact",
     "ContactCreate",
     "ContactPublic",
@@ -85,6 +99,7 @@ __all__ = [
     "DealStageChange",
     "DealUpdate",
     "DeliveryStatus",
+    "EmailMessage",
     "EmailTemplate",
     "FieldType",
     "ImportJob",
@@ -101,7 +116,9 @@ __all__ = [
     "LifecycleStage",
     "LoginAttempt",
     "LostReason",
+    "MessageStatus",
     "Notification",
+    "OidcLogin",
     "Permission",
     "Pipeline",
     "PipelineCreate",
@@ -110,6 +127,8 @@ __all__ = [
     "Priority",
     "PublicRecord",
     "RateLimitCounter",
+    "RecipientStatus",
+    "RecoveryCode",
     "Role",
     "RunStatus",
     "SavedView",
@@ -118,6 +137,7 @@ __all__ = [
     "StageKind",
     "StagePublic",
     "StageUpdate",
+    "Suppression",
     "Tag",
     "Team",
     "TeamCreate",
@@ -127,10 +147,12 @@ __all__ = [
     "TokenPurpose",
     "User",
     "UserCreate",
+    "UserIdentity",
     "UserPublic",
     "UserSession",
     "UserUpdate",
     "Webhook",
+    "WebhookAttempt",
     "WebhookDelivery",
     "Workflow",
     "WorkflowDateFire",

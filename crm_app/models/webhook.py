@@ -66,3 +66,24 @@ class WebhookDelivery(SQLModel, table=True):
     last_duration_ms: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try at sending a delivery: when, the response code or the error, how long it took.
+    The response body is never kept."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (
+        Index("ix_webhook_attempts_delivery_id_attempted_at", "delivery_id", "attempted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    delivery_id: int = Field(
+        foreign_key="webhook_deliveries.id", ondelete="CASCADE", sa_type=BigInteger
+    )
+    attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    succeeded: bool = False
+    status_code: int | None = None
+    duration_ms: int = 0
+    error: str | None = Field(default=None, max_length=500)  # "ConnectTimeout: ..." etc.
+    manual: bool = False  # an admin's redelivery rather than the retry schedule

@@ -13,13 +13,38 @@ from sqlmodel import Session, SQLModel
 
 from crm_app.models import User
 from crm_app.models.base import utcnow
-from crm_app.services import audit, notification
+from crm_app.services import audit, events, notification
 from crm_app.services.errors import Forbidden, Match, NotFound, StaleVersion, ValidationFailed
 from crm_app.services.permission import require
 
 T = TypeVar("T", bound=SQLModel)
 
 TRASH_DAYS = 30
+# Records whose creation, change and trashing are domain events (webhooks, workflow rules).
+EVENT_ENTITIES = frozenset({"contact", "account", "lead", "deal", "activity"})
+
+
+def emit(
+    session: Session,
+    actor: User | None,
+    entity: str,
+    action: str,
+    record_id: int,
+    changes: dict[str, list[Any]] | None = None,
+) -> None:
+    """Tell the domain-event listeners that `action` happened to a record (after it was
+    flushed, on the caller's transaction); other kinds of records (stages, forms) are quiet."""
+    if entity in EVENT_ENTITIES:
+        events.emit(
+            session,
+            events.DomainEvent(
+                type=f"{entity}.{action}",
+                entity=entity,
+                record_id=record_id,
+                actor_id=actor.id if actor is not None else None,
+                changes=changes or {},
+            ),
+        )
 
 
 def get_live(
@@ -109,6 +134,7 @@ def apply_changes(
     session.flush()  # the caller then reads what the database derives (names, search vector)
     if "owner_id" in diff:
         notification.record_assigned(session, actor=actor, entity=entity, record=record)
+    emit(session, actor, entity, "updated", record.id, diff)
     return diff
 
 
@@ -139,6 +165,7 @@ def created(
     )
     if notify_owner:
         notification.record_assigned(session, actor=actor, entity=entity, record=record)
+    emit(session, actor, entity, "created", record.id, audit.diff({}, shown))
 
 
 def trash(
@@ -149,6 +176,8 @@ def trash(
     record.version += 1
     session.add(record)
     audit.record(session, actor=actor, action="delete", entity=entity, entity_id=record.id, ip=ip)
+    session.flush()
+    emit(session, actor, entity, "deleted", record.id)
 
 
 def restore(

@@ -235,6 +235,20 @@ def _record_move(session: Session, actor: User, deal: Deal, from_stage_id: int |
     )
 
 
+def _emit_stage_events(
+    session: Session, actor: User, deal: Deal, from_stage_id: int | None
+) -> None:
+    """deal.stage_changed for a move, and deal.won / deal.lost when the deal enters a won or
+    lost stage from a stage of another kind (a new deal too)."""
+    kind = StageKind(session.get(Stage, deal.stage_id).kind)
+    before = StageKind(session.get(Stage, from_stage_id).kind) if from_stage_id else None
+    changes = {"stage_id": [from_stage_id, deal.stage_id]}
+    if from_stage_id is not None:
+        crud.emit(session, actor, "deal", "stage_changed", deal.id, changes)
+    if kind is not StageKind.open and kind is not before:
+        crud.emit(session, actor, "deal", kind.value, deal.id, changes)
+
+
 def _lock_target_column(session: Session, deal_id: int, data: dict[str, Any]) -> None:
     """Take the lock of the column the deal is going to before its row lock (see the module
     docstring), so two moves never wait on each other. It is taken again, for free, once the
@@ -278,6 +292,7 @@ def create_deal(
     deal = Deal(**values)
     crud.created(session, actor, deal, entity="deal", fields=values, ip=ip)
     _record_move(session, actor, deal, None)
+    _emit_stage_events(session, actor, deal, None)
     return deal
 
 
@@ -302,6 +317,7 @@ def _save(
     crud.apply_changes(session, actor, deal, values, entity="deal", ip=ip)
     if deal.stage_id != from_stage_id:
         _record_move(session, actor, deal, from_stage_id)
+        _emit_stage_events(session, actor, deal, from_stage_id)
     return deal
 
 

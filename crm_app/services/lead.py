@@ -261,6 +261,8 @@ def insert_lead(
             changes={k: [None, v] for k, v in values.items() if v not in (None, "", [], {})},
             ip=ip,
         )
+        shown = {k: v for k, v in values.items() if v not in (None, "", [], {})}
+        crud.emit(session, None, "lead", "created", lead.id, audit.diff({}, shown))
     if assignee is not None:
         lead_assignment.notify_assignee(session, user=assignee, lead=lead)
     lead_scoring.rescore_lead(session, lead.id)

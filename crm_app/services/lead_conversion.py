@@ -372,3 +372,4 @@ def _mark_converted(
     )
     session.flush()
     lead_scoring.rescore_lead(session, lead.id)
+    crud.emit(session, actor, "lead", "converted", lead.id, diff)
