@@ -35,6 +35,8 @@ ADMIN_ACTIONS: dict[str, tuple[str, ...]] = {
     "audit": ("read",),
     "report": ("read",),
     "api_key": ("create",),
+    "email_template": ("manage",),
+    "mass_mail": ("send",),
 }
 
 RESOURCE_LABELS = {
@@ -49,6 +51,8 @@ RESOURCE_LABELS = {
     "audit": "Audit log",
     "report": "Reports",
     "api_key": "API keys",
+    "email_template": "E-mail templates",
+    "mass_mail": "Mass mail",
 }
 
 # Which scopes make sense for an action: ownership only narrows actions on one record.
@@ -80,6 +84,8 @@ def default_scope(role: Role, resource: str, action: str) -> Scope:
         return Scope.ALL  # everyone may hold keys; a key acts with its owner's role
     if role is Role.viewer:
         return Scope.NONE
+    if resource in ("email_template", "mass_mail"):
+        return Scope.ALL if role is Role.manager else Scope.NONE
     if resource in RECORD_RESOURCES:
         if action == "create":
             return Scope.ALL
