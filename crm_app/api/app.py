@@ -24,6 +24,7 @@ from crm_app.api.routes import (
     lead,
     lead_form,
     me,
+    oidc,
     pipeline,
     report,
     users,
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
     app.include_router(auth_cookie.router)
     app.include_router(export.router)
     app.include_router(health.router)
+    app.include_router(oidc.router)
     app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")
 
     @app.get(routes.API_DOCS, include_in_schema=False)

@@ -122,6 +122,10 @@ def sign_in(session: Session, *, email: str, password: str, ip: str | None = Non
     remaining = _lock_remaining(session, email, now)
     if remaining is not None and remaining.total_seconds() > 0:
         audit.record(
+    from crm_app.services import oidc  # imported here: oidc builds on this module
+
+    if oidc.sso_required(session):
+        return SignInOutcome(error=ValidationFailed(oidc.sso_required_message()))
             session,
             actor=None,
             action="sign_in_refused",

@@ -157,6 +157,7 @@ def request_password_reset(session: Session, *, email: str, ip: str | None = Non
     Raises RateLimited after too many requests from one address or for one e-mail (known
     or not, so the refusal tells nothing either).
     """
+    _refuse_while_sso_required(session)
     rate_limit.enforce(session, bucket="reset_ip", key=ip, limit=RESET_IP_LIMIT, window=HOUR)
     rate_limit.enforce(
         session,
@@ -182,6 +183,14 @@ def request_password_reset(session: Session, *, email: str, ip: str | None = Non
         actor_label=normalize_email(email)[:320],
         changes=None if known else {"reason": "unknown or inactive e-mail"},
     )
+
+
+def _refuse_while_sso_required(session: Session) -> None:
+    """Passwords are not reset while the workspace signs in only with single sign-on."""
+    from crm_app.services import oidc  # imported here: oidc builds on services.auth
+
+    if oidc.sso_required(session):
+        raise ValidationFailed(oidc.sso_required_message())
 
 
 def reset_valid_for() -> timedelta:
@@ -248,6 +257,8 @@ def set_password_with_token(
 
     The link works once; every other session of the user ends.
     """
+    if purpose == RESET:
+        _refuse_while_sso_required(session)
     row = session.exec(
         select(AuthToken)
         .where(
