@@ -28,6 +28,7 @@ from crm_app.api.routes import (
     pipeline,
     report,
     users,
+    webhook,
 )
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
@@ -56,11 +57,12 @@ def create_app() -> FastAPI:
     v1.include_router(activity.router)
     v1.include_router(calendar.router)
     v1.include_router(report.router)
+    v1.include_router(webhook.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
+    app.include_router(oidc.router)
     app.include_router(export.router)
     app.include_router(health.router)
-    app.include_router(oidc.router)
     app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")
 
     @app.get(routes.API_DOCS, include_in_schema=False)
