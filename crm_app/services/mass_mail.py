@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import case, func, literal
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlmodel import Session, select
 
 from crm_app.models import (
@@ -105,7 +105,7 @@ def _people(session: Session, actor: User, view: Any) -> Any:
             address.label("email"),
             func.left(name, 200).label("name"),
         )
-        .distinct(address)
+        .ext(distinct_on(address))
         .order_by(address, people.c.id)
         .subquery()
     )
@@ -198,11 +198,9 @@ def start_campaign(
     session.add(campaign)
     session.flush()
     people = _people(session, actor, view)
-    status = func.coalesce(
-        select(literal(RecipientStatus.suppressed.value))
-        .where(suppression.suppressed_clause(people.c.email))
-        .scalar_subquery(),
-        literal(RecipientStatus.pending.value),
+    status = case(
+        (suppression.suppressed_clause(people.c.email), RecipientStatus.suppressed.value),
+        else_=RecipientStatus.pending.value,
     )
     insert_rows = insert(CampaignRecipient).from_select(
         ["campaign_id", "record_id", "email", "name", "status", "attempts"],
@@ -211,7 +209,7 @@ def start_campaign(
             people.c.record_id,
             people.c.email,
             func.coalesce(people.c.name, ""),
-            cast(status, String),
+            status,
             literal(0),
         ),
     )
