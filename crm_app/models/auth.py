@@ -15,6 +15,7 @@ class TokenPurpose(StrEnum):
     invite = "invite"
     reset = "reset"
     login = "login"
+    second_factor = "second_factor"  # password accepted; the authentication code is due
 
 
 class UserSession(SQLModel, table=True):

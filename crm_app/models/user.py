@@ -6,7 +6,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel, UTCDateTime
 
 from crm_app.models.base import LowerEmail, PublicRecord, TimestampedBase
@@ -56,7 +56,12 @@ class User(UserBase, TimestampedBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str | None = None  # None until the invitation is accepted
+    # AES-GCM ciphertext of the TOTP secret (services/two_factor.py), never the secret itself;
+    # set while enrolling, and two-factor is on once `totp_enabled_at` is set.
     totp_secret: str | None = None
+    totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last time step whose code was accepted: a code is refused at or before it (replay).
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     calendar_token_hash: str | None = Field(default=None, max_length=64, unique=True)
 

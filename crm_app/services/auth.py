@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.passwords import hash_password, needs_rehash, verify_password
 from crm_app.auth.tokens import hash_token, new_token
-from crm_app.models import AuthToken, LoginAttempt, User, UserSession
+from crm_app.models import AuthToken, LoginAttempt, TokenPurpose, User, UserSession
 from crm_app.models.base import utcnow
 from crm_app.services import audit, rate_limit
 from crm_app.services.errors import (
@@ -31,6 +31,7 @@ from crm_app.settings import get_settings
 log = logging.getLogger(__name__)
 
 HANDOFF_SECONDS = 60
+SECOND_FACTOR_SECONDS = 300  # to type the authentication code after the password
 # Touch `last_seen_at` at most this often, so every event is not a write.
 SEEN_RESOLUTION = timedelta(seconds=60)
 SIGN_IN_WINDOW = timedelta(minutes=15)  # of CRM_SIGN_IN_IP_LIMIT and CRM_SIGN_IN_EMAIL_LIMIT
@@ -51,6 +52,9 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 @dataclass
 class SignInOutcome:
     """What a sign-in attempt produced. On failure `error` is set and `handoff_code` is None.
+    When the password was right but two-factor is on, `second_factor_token` is set instead of
+    `handoff_code`: the edge keeps it server-side and passes it with the code
+    (`two_factor.complete_sign_in`).
 
     Failures are returned rather than raised so the edge commits the attempt record.
     """
@@ -58,6 +62,7 @@ class SignInOutcome:
     user: User | None = None
     handoff_code: str | None = None
     error: DomainError | None = None
+    second_factor_token: str | None = None
 
 
 def _lock_remaining(session: Session, email: str, now: datetime) -> timedelta | None:
@@ -117,15 +122,15 @@ def sign_in(session: Session, *, email: str, password: str, ip: str | None = Non
     now = utcnow()
     if not email or not password:
         return SignInOutcome(error=ValidationFailed("Enter your e-mail and password."))
+    from crm_app.services import oidc  # imported here: oidc builds on this module
+
+    if oidc.sso_required(session):
+        return SignInOutcome(error=ValidationFailed(oidc.sso_required_message()))
     if (limited := _rate_limited(session, email=email, ip=ip)) is not None:
         return SignInOutcome(error=limited)
     remaining = _lock_remaining(session, email, now)
     if remaining is not None and remaining.total_seconds() > 0:
         audit.record(
-    from crm_app.services import oidc  # imported here: oidc builds on this module
-
-    if oidc.sso_required(session):
-        return SignInOutcome(error=ValidationFailed(oidc.sso_required_message()))
             session,
             actor=None,
             action="sign_in_refused",
@@ -162,6 +167,9 @@ def sign_in(session: Session, *, email: str, password: str, ip: str | None = Non
     session.add(LoginAttempt(email=email, user_id=user.id, succeeded=True, ip=ip))
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
+    if user.totp_enabled_at is not None:
+        token = _issue_token(session, user, TokenPurpose.second_factor, SECOND_FACTOR_SECONDS)
+        return SignInOutcome(user=user, second_factor_token=token)
     code = issue_handoff(session, user=user)
     audit.record(session, actor=user, action="sign_in", entity="user", entity_id=user.id, ip=ip)
     return SignInOutcome(user=user, handoff_code=code)
@@ -169,13 +177,17 @@ def sign_in(session: Session, *, email: str, password: str, ip: str | None = Non
 
 def issue_handoff(session: Session, *, user: User) -> str:
     """A single-use code, valid for a minute, that `redeem_handoff` turns into a session."""
+    return _issue_token(session, user, TokenPurpose.login, HANDOFF_SECONDS)
+
+
+def _issue_token(session: Session, user: User, purpose: TokenPurpose, seconds: int) -> str:
     code = new_token()
     session.add(
         AuthToken(
-            purpose="login",
+            purpose=purpose,
             token_hash=hash_token(code),
             user_id=user.id,
-            expires_at=utcnow() + timedelta(seconds=HANDOFF_SECONDS),
+            expires_at=utcnow() + timedelta(seconds=seconds),
         )
     )
     return code

@@ -252,8 +252,9 @@ def _expired_message(purpose: str) -> str:
 
 def set_password_with_token(
     session: Session, *, token: str, purpose: str, password: str, ip: str | None = None
-) -> str:
-    """Use an invitation or reset link to set a password; returns a sign-in hand-off code.
+) -> str | None:
+    """Use an invitation or reset link to set a password; returns a sign-in hand-off code,
+    or None when two-factor is on (a reset link must not skip the authentication code).
 
     The link works once; every other session of the user ends.
     """
@@ -284,4 +285,6 @@ def set_password_with_token(
     end_all_sessions(session, user_id=user.id)
     action = "invitation_accepted" if purpose == INVITE else "password_changed"
     audit.record(session, actor=user, action=action, entity="user", entity_id=user.id, ip=ip)
+    if user.totp_enabled_at is not None:
+        return None
     return issue_handoff(session, user=user)
