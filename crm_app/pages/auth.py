@@ -6,6 +6,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import auth_card
+from crm_app.components.two_factor import sign_in_code_form
 from crm_app.components.ui import field
 from crm_app.state.auth import ForgotPasswordState, LoginState, SetPasswordState
 
@@ -15,6 +16,7 @@ def login() -> rx.Component:
     """E-mail and password; errors show next to the form."""
     return auth_card(
         "Sign in",
+        rx.cond(LoginState.awaiting_code, sign_in_code_form()),
         rx.form(
             rx.vstack(
                 field(
@@ -54,6 +56,7 @@ def login() -> rx.Component:
             ),
             on_submit=LoginState.submit,
             width="100%",
+            display=rx.cond(LoginState.awaiting_code, "none", "block"),
         ),
         rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2"),
     )

@@ -57,6 +57,7 @@ _RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0/1 to mis
 _TOTP_SHAPE = re.compile(r"^\d{6}$")
 
 WRONG_CODE = "That code is not right. Check that your phone's clock is correct and try again."
+WRONG_RECOVERY_CODE = "That recovery code is not right, or it has been used already."
 PENDING_EXPIRED = "Your sign-in timed out. Sign in again with your password."
 
 
@@ -311,13 +312,16 @@ def _check(session: Session, user: User, code: str, *, allow_recovery: bool) -> 
             error = _wrong()  # a concurrent sign-in used this step first
         return error
     recovery_id = _unused_recovery_code(session, user, code) if allow_recovery else None
-    error = _limited(session, user, right=recovery_id is not None)
+    wrong = WRONG_RECOVERY_CODE if allow_recovery else WRONG_CODE
+    error = _limited(session, user, right=recovery_id is not None, wrong=wrong)
     if error is None and not _use_recovery_code(session, recovery_id):
-        error = _wrong()  # a concurrent sign-in used this code first
+        error = _wrong(wrong)  # a concurrent sign-in used this code first
     return error
 
 
-def _limited(session: Session, user: User, *, right: bool) -> DomainError | None:
+def _limited(
+    session: Session, user: User, *, right: bool, wrong: str = WRONG_CODE
+) -> DomainError | None:
     """Count a wrong code, refusing once too many were tried; a right one is refused too
     while the limit lasts (else guessing would go on), but not counted."""
     with session.begin_nested() as attempt:
@@ -332,11 +336,11 @@ def _limited(session: Session, user: User, *, right: bool) -> DomainError | None
             attempt.rollback()  # the limiter cannot peek: undo the count of a right code
     if refused is not None:
         return _too_many(refused.seconds)
-    return None if right else _wrong()
+    return None if right else _wrong(wrong)
 
 
-def _wrong() -> ValidationFailed:
-    return ValidationFailed.for_field("code", WRONG_CODE)
+def _wrong(message: str = WRONG_CODE) -> ValidationFailed:
+    return ValidationFailed.for_field("code", message)
 
 
 def _too_many(seconds: int) -> RateLimited:

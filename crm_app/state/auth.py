@@ -6,8 +6,8 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.db import session_scope
-from crm_app.services import auth, invitation
-from crm_app.services.errors import DomainError, NotFound
+from crm_app.services import auth, invitation, two_factor
+from crm_app.services.errors import DomainError, ErrorCode, NotFound
 from crm_app.state.base import client_ip_of, handoff_script, session_token_of
 
 
@@ -16,6 +16,10 @@ class LoginState(rx.State):
 
     error: str = ""
     is_submitting: bool = False
+    awaiting_code: bool = False  # the password was right; two-factor asks for a code
+    use_recovery: bool = False  # a recovery code instead of the app's code
+    # Server-side only: lets this tab try codes for 5 minutes, useless without a right one.
+    _second_factor_token: str = ""
 
     @rx.event
     def submit(self, form: dict):
@@ -25,6 +29,10 @@ class LoginState(rx.State):
         ip = client_ip_of(self)
         with session_scope() as session:
             outcome = auth.sign_in(session, email=email, password=password, ip=ip)
+        if outcome.second_factor_token:
+            self._second_factor_token = outcome.second_factor_token
+            self.awaiting_code, self.use_recovery = True, False
+            return None
         if outcome.error is not None or outcome.handoff_code is None:
             self.error = outcome.error.message if outcome.error else "Sign-in failed."
             return None
@@ -33,10 +41,43 @@ class LoginState(rx.State):
         return rx.call_script(handoff_script(outcome.handoff_code, next_path))
 
     @rx.event
+    def submit_code(self, form: dict):
+        """The second step: a right code (or recovery code) signs in."""
+        self.error = ""
+        code = str(form.get("code", ""))[:40]
+        with session_scope() as session:
+            outcome = two_factor.complete_sign_in(
+                session, token=self._second_factor_token, code=code, ip=client_ip_of(self)
+            )
+        if outcome.error is not None or outcome.handoff_code is None:
+            if outcome.error is None or outcome.error.code is ErrorCode.UNAUTHENTICATED:
+                self._clear_second_factor()
+            self.error = outcome.error.message if outcome.error else "Sign-in failed."
+            return None
+        self._second_factor_token, self.is_submitting = "", True
+        next_path = self.router.url.query_parameters.get("next", routes.DASHBOARD)
+        return rx.call_script(handoff_script(outcome.handoff_code, next_path))
+
+    @rx.event
+    def toggle_recovery(self):
+        """Switch between the app's code and a recovery code."""
+        self.use_recovery, self.error = not self.use_recovery, ""
+
+    @rx.event
+    def start_over(self):
+        """Back to e-mail and password."""
+        self._clear_second_factor()
+        self.error = ""
+
+    def _clear_second_factor(self) -> None:
+        self._second_factor_token, self.awaiting_code, self.use_recovery = "", False, False
+
+    @rx.event
     def redirect_if_signed_in(self):
         """on_load: a visitor who is already signed in goes straight to the app."""
         self.error = ""
         self.is_submitting = False
+        self._clear_second_factor()
         with session_scope() as session:
             user = auth.authenticate(session, session_token_of(self))
         if user is not None:
@@ -123,4 +164,9 @@ class SetPasswordState(rx.State):
             if isinstance(error, NotFound):
                 self.valid, self.problem = False, error.message
             return None
+        if code is None:  # two-factor is on: the new password is only the first step
+            return [
+                rx.redirect(routes.LOGIN),
+                rx.toast.success("Password saved. Sign in with it and your authentication code."),
+            ]
         return rx.call_script(handoff_script(code, routes.DASHBOARD))

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.db import get_engine, session_scope
 from crm_app.models import User
-from crm_app.services import auth, notification
+from crm_app.services import auth, notification, two_factor
 from crm_app.services.errors import DomainError, ErrorCode, Unauthenticated
 from crm_app.services.permission import can
 
@@ -164,6 +164,9 @@ class AppState(rx.State):
         then run `load`. Returns the redirect to sign in, or the error to show."""
         try:
             with self._actor_session() as (session, user):
+                if two_factor.must_enrol(session, user) and not self._on_enrolment_page():
+                    self.checked = False  # the role requires two-factor: set it up first
+                    return rx.redirect(routes.SETTINGS_PROFILE, replace=True)
                 self._show_user(session, user)
                 if load is not None:
                     load(session, user)
@@ -173,6 +176,9 @@ class AppState(rx.State):
         except DomainError as error:
             return error_event(error)
         return None
+
+    def _on_enrolment_page(self) -> bool:
+        return self.router.url.path.rstrip("/") == routes.SETTINGS_PROFILE
 
     def _check_session(self) -> rx.event.EventSpec | None:
         """Show the signed-in user, or return the redirect that sends a visitor to sign in."""

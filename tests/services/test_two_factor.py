@@ -147,6 +147,7 @@ def test_a_recovery_code_signs_in_once(db, people):
 
     assert first.error is None and first.handoff_code
     assert second.handoff_code is None
+    assert second.error.message == "That recovery code is not right, or it has been used already."
     assert two_factor.recovery_codes_left(db, actor=people.bob) == 9
 
 

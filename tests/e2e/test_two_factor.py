@@ -1,0 +1,82 @@
+"""Two-factor sign-in in the browser: enrol from Settings -> Profile with the secret shown as
+text, then sign in with the password and a code from the app, or once with a recovery code."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import sign_in
+from tests.factories import make_user
+from tests.services.test_two_factor import wrong_code
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="User menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+
+
+def password_then(page, email: str) -> None:
+    """Sign in with the password: the page then asks for the code."""
+    sign_in(page, email)
+    expect(page.get_by_label("Authentication code")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome")).to_have_count(0)
+
+
+def test_enrol_then_sign_in_with_a_code_and_once_with_a_recovery_code(new_page, app_server):
+    with app_server.session() as session:
+        make_user(session, name="Tess Totp", email="tess@example.com")
+        session.commit()
+    page = new_page()
+    sign_in(page, "tess@example.com")
+    expect(page.get_by_role("heading", name="Welcome, Tess Totp")).to_be_visible()
+
+    page.goto("/settings/profile")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    expect(
+        page.get_by_role("img", name="QR code to add CRM to your authenticator app")
+    ).to_be_visible()
+    secret = page.get_by_label("Secret key").input_value()
+    assert re.fullmatch(r"[A-Z2-7]{32}", secret)
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    codes = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    recovery = [c.strip() for c in codes.all_inner_texts()]
+    expect(page.get_by_role("link", name="Download codes")).to_have_attribute(
+        "href", re.compile(r"^data:text/plain")
+    )
+    page.get_by_role("button", name="I have saved them").click()
+    expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible()
+    expect(codes).to_have_count(0)
+
+    sign_out(page)
+    password_then(page, "tess@example.com")
+    page.get_by_label("Authentication code").fill(wrong_code(secret))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right.")
+    # the code of the next 30 s: the one used to confirm cannot be used again
+    page.get_by_label("Authentication code").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Welcome, Tess Totp")).to_be_visible()
+
+    sign_out(page)
+    password_then(page, "tess@example.com")
+    page.get_by_role("button", name="Use a recovery code").click()
+    page.get_by_label("Recovery code").fill(recovery[0])
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Welcome, Tess Totp")).to_be_visible()
+
+    sign_out(page)
+    password_then(page, "tess@example.com")
+    page.get_by_role("button", name="Use a recovery code").click()
+    page.get_by_label("Recovery code").fill(recovery[0])
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "That recovery code is not right, or it has been used already."
+    )
+    expect(page).to_have_url(re.compile(r"/login"))
