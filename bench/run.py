@@ -101,7 +101,9 @@ def _server(database_url: str) -> Iterator[str]:
     print("Starting the production server (it builds the frontend first) ...", flush=True)
     with running_server(database_url=database_url, port=_free_port(), data_dir=data_dir,
                         log_path=data_dir / "server.log",
-                        web_dir=PROJECT_ROOT / ".web-bench") as base_url:  # fmt: skip
+                        web_dir=PROJECT_ROOT / ".web-bench",
+                        # the webhook scenarios deliver to a receiver on 127.0.0.1
+                        extra_env={"CRM_WEBHOOKS_ALLOW_PRIVATE": "1"}) as base_url:  # fmt: skip
         yield base_url
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench import activities, contacts, deals, reports, transfer
+from bench import activities, contacts, deals, reports, transfer, webhooks
 from bench import browser as chromium
 from bench.harness import Measure, Scenario, timed
 
@@ -153,4 +153,11 @@ SCENARIOS = [
         BROWSER_RUNS,
         BROWSER_WARMUPS,
     ),
+    Scenario(
+        "webhooks: event to first attempt (in-process worker)",
+        webhooks.event_to_first_attempt,
+        50,
+        5,
+    ),
+    Scenario("webhooks: 1,000 queued deliveries drained", webhooks.drain_1000_deliveries, 3, 0),
 ]

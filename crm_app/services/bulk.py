@@ -203,9 +203,13 @@ def _audited_update(
         changes,
         literal(ip, type_=String),
     ).select_from(changed)
-    return insert(AuditEvent).from_select(
-        ["actor_id", "actor_label", "at", "entity", "entity_id", "action", "changes", "ip"],
-        events,
+    return (
+        insert(AuditEvent)
+        .from_select(
+            ["actor_id", "actor_label", "at", "entity", "entity_id", "action", "changes", "ip"],
+            events,
+        )
+        .returning(AuditEvent.entity_id, AuditEvent.changes)
     )
 
 
@@ -240,9 +244,15 @@ def bulk_apply(
     statement = _audited_update(
         model, conditions, sets, field, actor=actor, entity=entity, action=action, ip=ip
     )
-    changed = session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+    audited = session.execute(statement).all()
+    changed = len(audited)
     # The rows changed behind the ORM's back: reload any already loaded in this session.
     session.expire_all()
+    for record_id, changes in audited:  # webhooks and workflow rules hear of each record
+        if action == "delete":
+            crud.emit(session, actor, entity, "deleted", record_id)
+        else:
+            crud.emit(session, actor, entity, "updated", record_id, changes)
     if action == "add_tag" and changed:
         tag_service.remember(session, actor=actor, names=[value])  # new names join the catalog
     if field == "owner_id" and changed:

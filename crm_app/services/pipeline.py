@@ -365,7 +365,8 @@ def _move_all_deals(session: Session, actor: User, source: Stage, target: Stage)
     stages are of the same kind, so closing dates and lost reasons still hold."""
     now = utcnow()
     moved = session.execute(
-        insert(DealStageChange).from_select(
+        insert(DealStageChange)
+        .from_select(
             ["deal_id", "from_stage_id", "to_stage_id", "changed_at", "changed_by"],
             select(
                 Deal.id,
@@ -375,7 +376,8 @@ def _move_all_deals(session: Session, actor: User, source: Stage, target: Stage)
                 literal(actor.id),
             ).where(Deal.stage_id == source.id),
         )
-    ).rowcount
+        .returning(DealStageChange.deal_id)
+    ).all()
     last = session.execute(
         select(func.coalesce(func.max(Deal.position), 0)).where(Deal.stage_id == target.id)
     ).scalar_one()
@@ -400,7 +402,11 @@ def _move_all_deals(session: Session, actor: User, source: Stage, target: Stage)
     for record in list(session.identity_map.values()):
         if isinstance(record, Deal):
             session.expire(record)
-    return moved
+    for (deal_id,) in moved:  # webhooks and workflow rules hear of each move
+        crud.emit(
+            session, actor, "deal", "stage_changed", deal_id, {"stage_id": [source.id, target.id]}
+        )
+    return len(moved)
 
 
 def delete_pipeline(

@@ -48,6 +48,7 @@ DISABLE_AFTER = timedelta(days=3)
 # earlier than that is a stale duplicate and leaves the row to the scheduled one.
 EARLY_SLACK = timedelta(seconds=2)
 USER_AGENT = "CRM-Webhooks/1"
+KEEP_ALIVE_BODY_BYTES = 65_536
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,13 @@ def _client() -> httpx.Client:
     )
 
 
+def _content_length(response: httpx.Response) -> int:
+    try:
+        return int(response.headers.get("content-length", "-1"))
+    except ValueError:
+        return -1
+
+
 def _short(error: BaseException) -> str:
     text = str(error) or error.__class__.__name__
     return f"{error.__class__.__name__}: {text}"[:500]
@@ -124,7 +132,8 @@ def attempt(
     }
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
     try:
-        # The body is never read: only the status matters, and a huge one costs nothing.
+        # Only the status matters: the body is read (and dropped) only when it is short, so
+        # the connection can be reused; a long or endless one just closes the connection.
         with (client or _client()).stream(
             "POST",
             target.pinned_url,
@@ -133,6 +142,8 @@ def attempt(
             extensions=extensions,
         ) as response:
             code = response.status_code
+            if 0 <= _content_length(response) <= KEEP_ALIVE_BODY_BYTES:
+                response.read()
     except httpx.TimeoutException:
         return Outcome(False, None, took(), f"Timeout: no answer within {TIMEOUT_SECONDS:g} s")
     except httpx.HTTPError as error:

@@ -19,6 +19,9 @@ from tests.conftest import SERVER_URL, drop_database, recreate_database
 from tests.factories import PASSWORD
 
 
+METRICS_TOKEN = "e2e-metrics-token"
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
@@ -47,7 +50,18 @@ class E2E:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory) -> Iterator[E2E]:
+def sso_provider():
+    """A local OpenID provider the server is configured for: the sign-in page shows its
+    button; single sign-on is not required, so password sign-in works in every other test."""
+    from tests.oidc_provider import LocalProvider
+
+    provider = LocalProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, sso_provider) -> Iterator[E2E]:
     """Migrate a fresh database, add the fixed cast, and serve the production build."""
     from crm_app.db import migrate
     from crm_app.server import running_server
@@ -71,7 +85,14 @@ def app_server(tmp_path_factory) -> Iterator[E2E]:
         # another folder lets two runs build side by side
         web_dir=PROJECT_ROOT / os.environ.get("CRM_E2E_WEB_DIR", ".web-e2e"),
         # every test signs in from 127.0.0.1, mostly as the same few people
-        extra_env={"CRM_SIGN_IN_IP_LIMIT": "100000", "CRM_SIGN_IN_EMAIL_LIMIT": "100000"},
+        extra_env={
+            "CRM_SIGN_IN_IP_LIMIT": "100000",
+            "CRM_SIGN_IN_EMAIL_LIMIT": "100000",
+            "CRM_METRICS_TOKEN": METRICS_TOKEN,  # /metrics is read by test_event_metrics
+            # webhook tests deliver to a receiver on 127.0.0.1
+            "CRM_WEBHOOKS_ALLOW_PRIVATE": "1",
+            **sso_provider.env(),
+        },
     ) as base_url:
         yield E2E(base_url=base_url, engine=engine)
     engine.dispose()

@@ -407,3 +407,36 @@ def test_one_event_reaches_every_subscribed_webhook_under_one_event_id(db, peopl
     found = deliveries(db)
     assert len(found) == 2 and len({d.event_id for d in found}) == 1
     assert db.execute(select(func.count()).select_from(WebhookAttempt)).scalar_one() == 0
+
+
+def test_a_bulk_change_queues_a_delivery_per_changed_record_with_one_lookup(db, people, hook):
+    from sqlalchemy import event
+
+    from crm_app.services import bulk
+    from tests.factories import make_contact
+
+    contact_ids = [make_contact(db, owner=people.alice).id for _ in range(3)]
+    lookups = []
+
+    def count_lookups(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM webhooks" in statement:
+            lookups.append(statement)
+
+    event.listen(db.bind, "before_cursor_execute", count_lookups)
+    try:
+        changed = bulk.bulk_apply(
+            db,
+            actor=people.alice,
+            entity="contact",
+            action="assign_owner",
+            value=people.bob.id,
+            ids=contact_ids,
+            listq=None,
+        )
+    finally:
+        event.remove(db.bind, "before_cursor_execute", count_lookups)
+    assert changed == 3
+    found = deliveries(db, event_type="contact.updated")
+    assert sorted(d.payload["data"]["id"] for d in found) == sorted(contact_ids)
+    assert {d.payload["data"]["owner_id"] for d in found} == {people.bob.id}
+    assert len(lookups) == 1  # the subscribed webhooks, once for the whole change
