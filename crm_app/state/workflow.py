@@ -1,0 +1,579 @@
+"""Settings -> Automation: the rules, the "When ... If ... Then ..." builder, and a rule's run
+log. The builder keeps plain strings per row; `_definition` turns them into what the service
+validates, and the service's messages come back next to the row they are about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from crm_app import routes
+from crm_app.models import User, Workflow, WorkflowRun
+from crm_app.services import email_template, pipeline, user, webhook, workflow
+from crm_app.services.errors import DomainError, ValidationFailed
+from crm_app.state.audit import local_time
+from crm_app.state.base import AppState, error_event
+from crm_app.state.record_list import int_arg
+from crm_app.state.views import NONE, Choice
+
+RUN_PAGE = 20
+TRIGGER_KEYS = (
+    "kind",
+    "entity",
+    "field",
+    "to_value",
+    "pipeline_id",
+    "to",
+    "stage_id",
+    "threshold",
+    "direction",
+    "offset_days",
+)
+CONDITION_KEYS = ("field", "operator", "value")
+ACTION_KEYS = (
+    "kind",
+    "subject",
+    "due_in_days",
+    "assignee",
+    "template_id",
+    "field",
+    "value",
+    "owner",
+    "tag",
+    "webhook_id",
+)
+NEW_TRIGGER = {
+    "kind": "stage_changed",
+    "entity": "deal",
+    "field": "name",
+    "to_value": "",
+    "pipeline_id": NONE,
+    "to": "won",
+    "stage_id": NONE,
+    "threshold": "50",
+    "direction": "up",
+    "offset_days": "-3",
+}
+NEW_CONDITION = {"field": "name", "operator": "equals", "value": ""}
+NEW_ACTION = {
+    "kind": "create_task",
+    "subject": "",
+    "due_in_days": "1",
+    "assignee": "owner",
+    "template_id": NONE,
+    "field": "name",
+    "value": "",
+    "owner": NONE,
+    "tag": "",
+    "webhook_id": NONE,
+}
+PART_LABELS = {
+    "field": "Field",
+    "to_value": "Value",
+    "stage_id": "Stage",
+    "pipeline_id": "Pipeline",
+    "threshold": "Score",
+    "offset_days": "Days",
+    "operator": "Comparison",
+    "value": "Value",
+    "values": "Values",
+    "subject": "Subject",
+    "due_in_days": "Due in days",
+    "user_id": "User",
+    "team_id": "Team",
+    "template_id": "Template",
+    "tag": "Tag",
+    "webhook_id": "Webhook",
+    "kind": "Action",
+}
+STATUS_COLORS = {
+    "succeeded": "grass",
+    "skipped": "gray",
+    "failed": "red",
+    "stopped": "amber",
+    "queued": "blue",
+}
+
+
+def _picked(value: str) -> str | None:
+    return None if value in ("", NONE) else value
+
+
+def _trigger(form: dict[str, str]) -> dict[str, Any]:
+    kind = form["kind"]
+    out: dict[str, Any] = {"kind": kind}
+    if kind in ("record_created", "record_updated", "field_changed", "date_reached"):
+        out["entity"] = form["entity"]
+    if kind in ("field_changed", "date_reached"):
+        out["field"] = form["field"]
+    if kind == "field_changed":
+        out["to_value"] = form["to_value"].strip() or None
+    if kind == "stage_changed":
+        out |= {"to": form["to"], "pipeline_id": _picked(form["pipeline_id"])}
+        if form["to"] == "stage":
+            out["stage_id"] = _picked(form["stage_id"])
+    if kind == "score_crosses":
+        out |= {"threshold": form["threshold"], "direction": form["direction"]}
+    if kind == "date_reached":
+        out["offset_days"] = form["offset_days"]
+    return {k: v for k, v in out.items() if v is not None or k == "to_value"}
+
+
+def _condition(row: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"field": row["field"], "operator": row["operator"]}
+    if row["operator"] == "in":
+        out["values"] = [v.strip() for v in row["value"].split(",") if v.strip()]
+    elif row["operator"] not in ("is_empty", "is_not_empty"):
+        out["value"] = row["value"]
+    return out
+
+
+def _action(row: dict[str, str]) -> dict[str, Any]:
+    kind = row["kind"]
+    out: dict[str, Any] = {"kind": kind}
+    if kind == "create_task":
+        out |= {"subject": row["subject"], "due_in_days": row["due_in_days"] or "0"}
+        if row["assignee"] == "owner":
+            out["assignee"] = "owner"
+        else:
+            out |= {"assignee": "user", "user_id": row["assignee"]}
+    elif kind == "send_email":
+        out["template_id"] = _picked(row["template_id"])
+    elif kind == "set_field":
+        out |= {"field": row["field"], "value": row["value"]}
+    elif kind == "assign_owner":
+        who, _, picked = row["owner"].partition(":")
+        if who == "team":
+            out |= {"mode": "round_robin", "team_id": picked}
+        else:
+            out |= {"mode": "user", "user_id": picked or None}
+    elif kind == "add_tag":
+        out["tag"] = row["tag"]
+    elif kind == "call_webhook":
+        out["webhook_id"] = _picked(row["webhook_id"])
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _stored_trigger(trigger: dict[str, Any]) -> dict[str, str]:
+    form = dict(NEW_TRIGGER)
+    for key in TRIGGER_KEYS:
+        if trigger.get(key) is not None:
+            form[key] = str(trigger[key])
+    return form
+
+
+def _stored_condition(condition: dict[str, Any]) -> dict[str, str]:
+    value = condition.get("value", "")
+    if condition.get("operator") == "in":
+        value = ", ".join(condition.get("values", []))
+    return {"field": condition["field"], "operator": condition["operator"], "value": str(value)}
+
+
+def _stored_action(action: dict[str, Any]) -> dict[str, str]:
+    row = dict(NEW_ACTION)
+    for key in ACTION_KEYS:
+        if action.get(key) is not None:
+            row[key] = str(action[key])
+    if action["kind"] == "create_task" and action.get("assignee") == "user":
+        row["assignee"] = str(action.get("user_id"))
+    if action["kind"] == "assign_owner":
+        if action.get("mode") == "round_robin":
+            row["owner"] = f"team:{action.get('team_id')}"
+        else:
+            row["owner"] = f"user:{action.get('user_id')}"
+    return row
+
+
+def record_link(entity: str, record_id: int) -> str:
+    """The page of a record a run was about."""
+    builders = {
+        "contact": routes.contact_detail,
+        "account": routes.account_detail,
+        "lead": routes.lead_detail,
+        "deal": routes.deal_detail,
+    }
+    return builders[entity](record_id) if entity in builders else routes.ACTIVITIES
+
+
+def run_row(run: WorkflowRun, tz: str) -> dict[str, str]:
+    """A run as the log shows it."""
+    return {
+        "id": str(run.id),
+        "at": local_time(run.created_at, tz),
+        "status": str(run.status),
+        "color": STATUS_COLORS.get(str(run.status), "gray"),
+        "record": f"{workflow.ENTITIES.get(run.entity, run.entity)} #{run.record_id}",
+        "href": record_link(run.entity, run.record_id),
+        "event": run.event_type,
+        "done": "; ".join(run.actions_done or []),
+        "error": run.error or "",
+        "duration": f"{run.duration_ms} ms" if run.duration_ms is not None else "",
+    }
+
+
+class WorkflowState(AppState):
+    """The rule list, the builder, the rule whose log is open, and the deletion to confirm."""
+
+    rules: list[dict[str, str]] = []  # id, name, trigger, active, last_run, runs, failed
+    users: list[Choice] = []
+    owners: list[Choice] = []  # "user:ID" and "team:ID" (round-robin)
+    stages: list[Choice] = []
+    pipelines: list[Choice] = []
+    templates: list[Choice] = []
+    webhooks: list[Choice] = []
+    # the builder ("" rule_id: a new rule)
+    builder_open: bool = False
+    rule_id: str = ""
+    rule_version: int = 0
+    name: str = ""
+    rule_active: bool = True
+    trigger: dict[str, str] = dict(NEW_TRIGGER)
+    conditions: list[dict[str, str]] = []
+    actions: list[dict[str, str]] = [dict(NEW_ACTION)]
+    errors: dict[str, str] = {}  # name, trigger, conditions, actions, rule
+    condition_errors: list[str] = []
+    action_errors: list[str] = []
+    # the run log of one rule
+    log_rule_id: str = ""
+    log_rule_name: str = ""
+    runs: list[dict[str, str]] = []
+    runs_have_older: bool = False
+    runs_page: int = 1
+    _run_cursors: list[int | None] = [None]
+    confirm_delete: str = ""
+    confirm_name: str = ""
+
+    # ---- what the selects offer ----------------------------------------------------------
+
+    @rx.var
+    def field_choices(self) -> list[Choice]:
+        """Every field of the trigger's kind of record."""
+        fields = workflow.FIELDS.get(self.trigger.get("entity", ""), {})
+        return [Choice(f, label) for f, (label, _kind) in fields.items()]
+
+    @rx.var
+    def date_field_choices(self) -> list[Choice]:
+        """The date fields of the trigger's kind of record."""
+        entity = self.trigger.get("entity", "")
+        fields = workflow.FIELDS.get(entity, {})
+        return [Choice(f, fields[f][0]) for f in workflow.date_fields(entity)]
+
+    @rx.var
+    def settable_choices(self) -> list[Choice]:
+        """The fields a "set field" action may change on the trigger's kind of record."""
+        entity = self.trigger.get("entity", "")
+        fields = workflow.FIELDS.get(entity, {})
+        return [Choice(f, fields[f][0]) for f in workflow.settable_fields(entity)]
+
+    @rx.var
+    def builder_title(self) -> str:
+        """The builder's heading."""
+        return "Edit rule" if self.rule_id else "New rule"
+
+    # ---- loading -------------------------------------------------------------------------
+
+    def _show(self, session: Session, actor: User) -> None:
+        if not self.can_manage_settings:
+            return
+        found = workflow.list_rules(session, actor=actor)
+        counts = workflow.run_counts(session, [r.id for r in found])
+        self.rules = [self._rule_row(session, r, counts.get(r.id), actor.timezone) for r in found]
+        if self.log_rule_id:
+            self._show_runs(session, actor)
+
+    @staticmethod
+    def _rule_row(session: Session, rule: Workflow, counts: dict | None, tz: str) -> dict:
+        try:
+            described = workflow.describe_trigger(session, workflow.stored_parts(rule).trigger)
+        except ValidationFailed:
+            described = "Invalid: edit or delete this rule"
+        counts = counts or {"runs": 0, "failed": 0, "last": None}
+        return {
+            "id": str(rule.id),
+            "name": rule.name,
+            "trigger": described,
+            "active": "yes" if rule.is_active else "",
+            "last_run": local_time(counts["last"], tz) or "Never",
+            "runs": str(counts["runs"]),
+            "failed": str(counts["failed"]),
+        }
+
+    def _load_choices(self, session: Session, actor: User) -> None:
+        if not self.can_manage_settings:
+            return
+        people = user.colleagues(session)
+        self.users = [Choice(str(i), name) for i, name in people]
+        teams = [Choice(f"team:{t.id}", f"Round-robin: {t.name}") for t in user.list_teams(session)]
+        self.owners = [Choice(f"user:{i}", name) for i, name in people] + teams
+        found = pipeline.list_pipelines(session, actor=actor)
+        self.pipelines = [Choice(str(p.pipeline.id), p.pipeline.name) for p in found]
+        self.stages = [
+            Choice(str(s.id), f"{p.pipeline.name} · {s.name}") for p in found for s in p.stages
+        ]
+        templates = email_template.list_templates(session, actor=actor)
+        self.templates = [Choice(str(t.id), f"{t.name} ({t.entity})") for t in templates]
+        self.webhooks = [
+            Choice(str(w.id), w.url) for w in webhook.list_webhooks(session, actor=actor)
+        ]
+        self._show(session, actor)
+
+    @rx.event
+    def load(self):
+        """on_load: the rules and what the builder offers (admins; others see a notice)."""
+        self.builder_open, self.confirm_delete, self.log_rule_id = False, "", ""
+        self.runs = []
+        return self._load_page(self._load_choices)
+
+    # ---- the builder ---------------------------------------------------------------------
+
+    def _open(self, rule: Workflow | None) -> None:
+        self.builder_open = True
+        self.errors, self.condition_errors, self.action_errors = {}, [], []
+        self.rule_id = str(rule.id) if rule else ""
+        self.rule_version = rule.version if rule else 0
+        self.name = rule.name if rule else ""
+        self.rule_active = rule.is_active if rule else True
+        self.trigger = _stored_trigger(rule.trigger) if rule else dict(NEW_TRIGGER)
+        self.conditions = [_stored_condition(c) for c in rule.conditions] if rule else []
+        self.actions = [_stored_action(a) for a in rule.actions] if rule else [dict(NEW_ACTION)]
+        self._fit_fields()
+
+    @rx.event
+    def open_new(self):
+        """Open an empty builder."""
+        if self.can_manage_settings:
+            self._open(None)
+
+    @rx.event
+    def open_edit(self, rule_id: str):
+        """Open the builder on a stored rule."""
+
+        def show(session: Session, actor: User) -> None:
+            self._open(workflow.get_rule(session, actor=actor, rule_id=int_arg(rule_id)))
+
+        return self._act_then(None, show)
+
+    @rx.event
+    def close_builder(self):
+        """Close the builder without saving."""
+        self.builder_open = False
+
+    @rx.event
+    def set_name(self, value: str):
+        """The rule's name, as typed."""
+        self.name = str(value)[:100]
+
+    @rx.event
+    def set_active(self, checked: bool):
+        """Whether the rule is on once saved."""
+        self.rule_active = bool(checked)
+
+    def _fit_fields(self) -> None:
+        """Keep field picks valid for the trigger's record kind (a trigger on deals cannot
+        look at a lead's fields)."""
+        kind = self.trigger["kind"]
+        if kind == "stage_changed":
+            self.trigger["entity"] = "deal"
+        elif kind == "score_crosses":
+            self.trigger["entity"] = "lead"
+        entity = self.trigger["entity"]
+        fields = list(workflow.FIELDS[entity])
+        dates = workflow.date_fields(entity) or fields
+        valid = dates if kind == "date_reached" else fields
+        if self.trigger["field"] not in valid:
+            self.trigger["field"] = valid[0]
+        for row in self.conditions:
+            if row["field"] not in fields:
+                row["field"] = fields[0]
+        settable = workflow.settable_fields(entity)
+        for row in self.actions:
+            if row["field"] not in settable:
+                row["field"] = settable[0]
+
+    @rx.event
+    def set_trigger(self, key: str, value: str):
+        """One part of the trigger."""
+        if key not in TRIGGER_KEYS:
+            return
+        self.trigger = {**self.trigger, key: str(value)[:200]}
+        self._fit_fields()
+
+    @rx.event
+    def add_condition(self):
+        """Another condition row."""
+        if len(self.conditions) < workflow.MAX_CONDITIONS:
+            row = dict(NEW_CONDITION, field=next(iter(workflow.FIELDS[self.trigger["entity"]])))
+            self.conditions = [*self.conditions, row]
+
+    @rx.event
+    def remove_condition(self, index: int):
+        """Drop one condition row."""
+        i = int_arg(index, -1)
+        self.conditions = [r for n, r in enumerate(self.conditions) if n != i]
+        self.condition_errors = []
+
+    @rx.event
+    def set_condition(self, index: int, key: str, value: str):
+        """One part of one condition."""
+        i = int_arg(index, -1)
+        if key in CONDITION_KEYS and 0 <= i < len(self.conditions):
+            rows = [dict(r) for r in self.conditions]
+            rows[i][key] = str(value)[:500]
+            self.conditions = rows
+
+    @rx.event
+    def add_action(self):
+        """Another action row."""
+        if len(self.actions) < workflow.MAX_ACTIONS:
+            self.actions = [*self.actions, dict(NEW_ACTION)]
+            self._fit_fields()
+
+    @rx.event
+    def remove_action(self, index: int):
+        """Drop one action row."""
+        i = int_arg(index, -1)
+        self.actions = [r for n, r in enumerate(self.actions) if n != i]
+        self.action_errors = []
+
+    @rx.event
+    def set_action(self, index: int, key: str, value: str):
+        """One part of one action."""
+        i = int_arg(index, -1)
+        if key in ACTION_KEYS and 0 <= i < len(self.actions):
+            rows = [dict(r) for r in self.actions]
+            rows[i][key] = str(value)[:300]
+            self.actions = rows
+
+    def _definition(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trigger": _trigger(self.trigger),
+            "conditions": [_condition(r) for r in self.conditions],
+            "actions": [_action(r) for r in self.actions],
+            "is_active": self.rule_active,
+        }
+
+    def _show_errors(self, error: ValidationFailed) -> None:
+        errors: dict[str, list[str]] = {}
+        rows: dict[tuple[str, int], list[str]] = {}
+        for found in error.errors:
+            parts = found.field.split(".")
+            part = PART_LABELS.get(parts[-1])
+            message = f"{part}: {found.message}" if part and len(parts) > 1 else found.message
+            if parts[0] in ("conditions", "actions") and len(parts) > 1 and parts[1].isdigit():
+                rows.setdefault((parts[0], int(parts[1])), []).append(message)
+            else:
+                key = (
+                    parts[0] if parts[0] in ("name", "trigger", "conditions", "actions") else "rule"
+                )
+                errors.setdefault(key, []).append(message)
+        self.errors = {k: " ".join(v) for k, v in errors.items()}
+        self.condition_errors = [
+            " ".join(rows.get(("conditions", i), [])) for i in range(len(self.conditions))
+        ]
+        self.action_errors = [
+            " ".join(rows.get(("actions", i), [])) for i in range(len(self.actions))
+        ]
+
+    @rx.event
+    def save(self):
+        """Create or change the rule; problems show next to the part they are about."""
+        data, rule_id = self._definition(), int_arg(self.rule_id)
+        try:
+            with self._actor_session() as (session, actor):
+                if rule_id:
+                    workflow.update_rule(
+                        session, actor=actor, rule_id=rule_id, data=data, version=self.rule_version
+                    )
+                else:
+                    workflow.create_rule(session, actor=actor, data=data)
+                self._show(session, actor)
+        except ValidationFailed as error:
+            self._show_errors(error)
+            return None
+        except DomainError as error:
+            return error_event(error)
+        self.builder_open = False
+        return rx.toast.success(f"Rule “{' '.join(self.name.split())}” saved.")
+
+    # ---- the list ------------------------------------------------------------------------
+
+    @rx.event
+    def set_rule_active(self, rule_id: str, active: bool):
+        """Switch a rule on or off from the list."""
+        return self._act_then(
+            lambda session, actor: workflow.update_rule(
+                session, actor=actor, rule_id=int_arg(rule_id), data={"is_active": bool(active)}
+            ),
+            self._show,
+        )
+
+    @rx.event
+    def ask_delete(self, rule_id: str):
+        """Open the confirmation for deleting a rule."""
+        found = next((r for r in self.rules if r["id"] == str(rule_id)), None)
+        if found is not None:
+            self.confirm_delete, self.confirm_name = found["id"], found["name"]
+
+    @rx.event
+    def close_delete(self, open_: bool = False):
+        """Close the confirmation."""
+        if not open_:
+            self.confirm_delete = ""
+
+    @rx.event
+    def delete(self):
+        """Delete the confirmed rule."""
+        rule_id, name = int_arg(self.confirm_delete), self.confirm_name
+        self.confirm_delete = ""
+        if str(rule_id) == self.log_rule_id:
+            self.log_rule_id, self.runs = "", []
+        return self._act_then(
+            lambda session, actor: workflow.delete_rule(session, actor=actor, rule_id=rule_id),
+            self._show,
+            f"Rule “{name}” deleted.",
+        )
+
+    # ---- the run log ---------------------------------------------------------------------
+
+    def _show_runs(self, session: Session, actor: User) -> None:
+        rule_id = int_arg(self.log_rule_id)
+        found = workflow.list_runs(
+            session,
+            actor=actor,
+            rule_id=rule_id,
+            before_id=self._run_cursors[-1],
+            limit=RUN_PAGE + 1,
+        )
+        self.log_rule_name = workflow.get_rule(session, actor=actor, rule_id=rule_id).name
+        self.runs_have_older = len(found) > RUN_PAGE
+        self.runs = [run_row(r, actor.timezone) for r in found[:RUN_PAGE]]
+        self.runs_page = len(self._run_cursors)
+
+    @rx.event
+    def show_runs(self, rule_id: str):
+        """Open the run log of one rule, newest first."""
+        self.log_rule_id, self._run_cursors = str(int_arg(rule_id)), [None]
+        return self._act_then(None, self._show)
+
+    @rx.event
+    def close_runs(self):
+        """Close the run log."""
+        self.log_rule_id, self.runs = "", []
+
+    @rx.event
+    def older_runs(self):
+        """The next page of the log, back in time."""
+        if self.runs_have_older and self.runs:
+            self._run_cursors = [*self._run_cursors, int_arg(self.runs[-1]["id"])]
+            return self._act_then(None, self._show_runs)
+        return None
+
+    @rx.event
+    def newer_runs(self):
+        """The page of the log before this one."""
+        if len(self._run_cursors) > 1:
+            self._run_cursors = self._run_cursors[:-1]
+        return self._act_then(None, self._show_runs)
