@@ -249,16 +249,24 @@ def queue_deliveries(session: Session, event: DomainEvent) -> None:
     if not webhook_ids:
         return
     data = record_payload(session, event.entity, event.record_id)
-    if data is None:
-        return
+    if data is not None:
+        queue_event(session, webhook_ids=webhook_ids, event_type=event.type, data=data)
+
+
+def queue_event(
+    session: Session, *, webhook_ids: list[int], event_type: str, data: dict[str, Any]
+) -> list[WebhookDelivery]:
+    """Queue one event, under one event id, for these webhooks: a delivery row and a send job
+    each, in the caller's transaction (also for events no subscription names, such as a
+    workflow rule's "call a webhook")."""
     now = utcnow()
-    payload = {"type": event.type, "timestamp": iso_time(now), "data": data}
+    payload = {"type": event_type, "timestamp": iso_time(now), "data": data}
     event_id = new_event_id()
     deliveries = [
         WebhookDelivery(
             webhook_id=webhook_id,
             event_id=event_id,
-            event_type=event.type,
+            event_type=event_type,
             payload=payload,
             next_attempt_at=now,
             created_at=now,
@@ -271,6 +279,7 @@ def queue_deliveries(session: Session, event: DomainEvent) -> None:
 
     for delivery in deliveries:
         jobs.defer(session, tasks.SEND_WEBHOOK, queue=tasks.WEBHOOKS_QUEUE, delivery_id=delivery.id)
+    return deliveries
 
 
 # --- the delivery log -----------------------------------------------------------------------------
