@@ -2,6 +2,15 @@
 
 Tasks stay small: they call one service function, which does the work and keeps its own
 progress in the database, so a job that is interrupted and run again picks up where it was.
+
+Retries (procrastinate.RetryStrategy, per task): work that talks to the outside world or can
+lose its database connection mid-way retries with exponential backoff (e-mail: SEND_EMAIL_RETRY;
+workflow rule runs: RUN_WORKFLOW_RETRY, 2 s doubling up to ~8 min); an interrupted import
+resumes after a constant 5 s (IMPORT_RETRY: it is paused, not failing); webhook deliveries keep
+their own backoff schedule on the delivery row (the job only retries a lost connection).
+Periodic tasks (reminders, date rules, purges, daily rescoring) have no retry: the next tick
+does the same work. A job that runs out of retries stays failed in the queue, listed on
+Settings -> Jobs, where an admin can retry it; every task is safe to run more than once.
 """
 
 from __future__ import annotations
