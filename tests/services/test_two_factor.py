@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from crm_app.models import AppSetting, AuditEvent, RecoveryCode
 from crm_app.models.base import utcnow
-from crm_app.services import auth, two_factor
+from crm_app.services import auth, invitation, two_factor
 from crm_app.services.errors import ErrorCode, Forbidden, ValidationFailed
 from tests.factories import PASSWORD
 
@@ -260,3 +260,19 @@ def test_sign_in_with_a_code_is_audited_and_wrong_codes_too(db, people):
         ("two_factor_failed", {}),
         ("sign_in", {"second_factor": "recovery_code"}),
     ]
+
+
+def test_a_password_reset_link_does_not_skip_the_code(db, people):
+    secret, _ = enrol(db, people.bob)
+    link = invitation.admin_password_reset(db, actor=people.alice, user_id=people.bob.id)
+
+    handoff = invitation.set_password_with_token(
+        db, token=link.url.rsplit("/", 1)[1], purpose="reset", password="a-new-long-password"
+    )
+
+    assert handoff is None
+    outcome = auth.sign_in(db, email="bob@example.com", password="a-new-long-password")
+    assert outcome.handoff_code is None and outcome.second_factor_token
+    assert two_factor.complete_sign_in(
+        db, token=outcome.second_factor_token, code=pyotp.TOTP(secret).now()
+    ).handoff_code
