@@ -8,6 +8,7 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import protected_page
+from crm_app.components.sessions import sessions_section
 from crm_app.components.settings_nav import settings_page
 from crm_app.components.two_factor import two_factor_section
 from crm_app.components.ui import field, link_box
@@ -182,5 +183,6 @@ def profile() -> rx.Component:
             "a private URL: keep it to yourself, as anyone with it can read them.",
             _calendar_feed(),
         ),
+        sessions_section(),
         two_factor_section(),
     )

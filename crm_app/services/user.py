@@ -264,6 +264,51 @@ def change_password(
     audit.record(session, actor=actor, action="password_changed", entity="user", entity_id=user.id)
 
 
+def change_email(
+    session: Session,
+    *,
+    actor: User,
+    user_id: int,
+    email: str,
+    current_password: str | None = None,
+    keep_token: str | None = None,
+    ip: str | None = None,
+) -> User:
+    """Change a user's sign-in e-mail. One's own needs the current password and ends every
+    other session (this browser's, `keep_token`, stays); an admin changing someone else's
+    ends all of that user's sessions, so whoever holds them signs in with the new e-mail."""
+    from crm_app.auth.passwords import verify_password
+
+    own = user_id == actor.id
+    if own:
+        user = session.get(User, actor.id, with_for_update=True)
+        if user is None or not verify_password(user.password_hash, current_password or ""):
+            raise ValidationFailed.for_field("current_password", "The current password is wrong.")
+    else:
+        user = _get_for_manage(session, actor, user_id)
+    email, _ = validate_user_fields(email=email, name=user.name, role=user.role)
+    if email == user.email:
+        return user
+    taken = find_user_by_email(session, email)
+    if taken is not None and taken.id != user.id:
+        raise Conflict("A user with this e-mail already exists.", [FieldError("email", "Taken.")])
+    before = user.email
+    user.email = email
+    _touch(user)
+    session.add(user)
+    end_all_sessions(session, user_id=user.id, except_token=keep_token if own else None)
+    audit.record(
+        session,
+        actor=actor,
+        action="email_changed",
+        entity="user",
+        entity_id=user.id,
+        changes={"email": [before, email]},
+        ip=ip,
+    )
+    return user
+
+
 def list_teams(session: Session) -> list[Team]:
     """Every team, by name."""
     return list(session.exec(select(Team).order_by(Team.name)).all())
@@ -277,6 +322,7 @@ def _touch(user: User) -> None:
 __all__ = [
     "ROLES",
     "UserRow",
+    "change_email",
     "change_password",
     "change_role",
     "create_user",
