@@ -2,9 +2,8 @@
 logs, Prometheus metrics, and errors sent to Sentry.
 
 `observe` is the outermost `api_transformer`, so it times and logs every HTTP request (pages,
-API, assets); the event websocket passes through untouched. Reflex's event handlers are not
-timed: in Reflex 0.10 an app middleware's `postprocess` is never called, so there is no
-end-of-handler hook short of patching Reflex's private event processor.
+API, assets); the event websocket passes through untouched. Reflex's event handlers are timed
+by `time_event_handlers`, a lifespan task (see its docstring for why it wraps the processor).
 """
 
 from __future__ import annotations
@@ -14,10 +13,13 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
 from time import perf_counter
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from sqlalchemy import func, text
@@ -46,6 +48,12 @@ REQUEST_SECONDS = Histogram(
     "crm_http_request_duration_seconds",
     "HTTP request latency by route template and status class.",
     ["route", "status"],
+    registry=REGISTRY,
+)
+EVENT_SECONDS = Histogram(
+    "crm_event_handler_seconds",
+    "Reflex event handler latency (waiting for the tab's state lock included), by handler.",
+    ["handler"],
     registry=REGISTRY,
 )
 JOBS = Gauge(
@@ -130,6 +138,41 @@ def observe(app: ASGIApp) -> ASGIApp:
             request_id.reset(token)
 
     return observed
+
+
+def handler_label(registered_handler: Any) -> str:
+    """The handler's class and method (`DealBoardState.move`): one series per handler in the
+    code, whatever event name a client sends (unknown names never reach a handler)."""
+    return registered_handler.handler.fn.__qualname__
+
+
+@asynccontextmanager
+async def time_event_handlers(app: Any) -> AsyncIterator[None]:
+    """Lifespan task: time every Reflex event handler into `crm_event_handler_seconds`.
+
+    Reflex 0.10 offers no end-of-event hook: an app middleware's `preprocess` runs before the
+    handler but `postprocess` is never called, and its own event timing (`reflex_base.otel`)
+    needs the OpenTelemetry SDK and the `reflex-otel` package. So this wraps the narrowest
+    place that sees one handler run from start to end, the processor's per-event coroutine
+    `_process_event_queue_entry`, on this app's processor instance only. Reflex registers the
+    task that creates the processor when the app is built, so it exists when this one starts.
+    """
+    processor = app.event_processor
+    process = processor._process_event_queue_entry
+
+    async def timed(*, entry: Any, registered_handler: Any) -> None:
+        started = perf_counter()
+        try:
+            await process(entry=entry, registered_handler=registered_handler)
+        finally:
+            seconds = perf_counter() - started
+            EVENT_SECONDS.labels(handler_label(registered_handler)).observe(seconds)
+
+    processor._process_event_queue_entry = timed
+    try:
+        yield
+    finally:
+        del processor._process_event_queue_entry  # the class's method again
 
 
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms")

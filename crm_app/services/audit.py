@@ -37,6 +37,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
+ACTOR_LABEL_MAX = 200  # AuditEvent.actor_label's length
+
+
 def record(
     session: Session,
     *,
@@ -51,7 +54,8 @@ def record(
     """Append one event to the audit log, in the caller's transaction."""
     event = AuditEvent(
         actor_id=actor.id if actor else None,
-        actor_label=actor_label or (actor.email if actor else "system"),
+        # the column holds 200 characters; what a visitor typed at sign-in may be longer
+        actor_label=(actor_label or (actor.email if actor else "system"))[:ACTOR_LABEL_MAX],
         action=action,
         entity=entity,
         entity_id=entity_id,

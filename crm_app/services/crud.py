@@ -47,10 +47,15 @@ def emit(
         )
 
 
+MAX_ID = 2**31 - 1  # record ids are PostgreSQL integers
+
+
 def get_live(
     session: Session, model: type[T], record_id: int, *, label: str, lock: bool = False
 ) -> T:
     """The record with this id that is not in the trash, or NotFound."""
+    if not 0 < record_id <= MAX_ID:  # PostgreSQL would refuse the number itself
+        raise NotFound(f"No such {label}.")
     record = session.get(model, record_id, with_for_update=lock)
     if record is None or getattr(record, "deleted_at", None) is not None:
         raise NotFound(f"No such {label}.")

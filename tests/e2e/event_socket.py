@@ -1,0 +1,152 @@
+"""A client for Reflex's event websocket, as a hostile script would use it: any handler of any
+state, any payload, with or without the session cookie.
+
+Socket.IO v5 over Engine.IO v4, spoken by hand over `simple_websocket` (installed with
+Reflex): python-socketio's own clients need aiohttp or websocket-client for the websocket
+transport, and the server accepts no other transport. The protocol used is small: the Engine.IO
+open packet, the CONNECT of Reflex's namespace (`40/_event,`), pings answered with pongs, and
+`42/_event,["event", ...]` messages both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from simple_websocket import AioClient, ConnectionClosed
+
+from crm_app import routes
+
+# A handler of ours that touches no data and answers with a script only it sends: sent after
+# each event, its answer marks the end of that event's answers (one tab's events run in order).
+SENTINEL_HANDLER = "sign_out"
+# The generic toast Reflex sends when a handler raised (its id in the toast's options).
+BACKEND_ERROR = "backend_error"
+NAMESPACE = "/_event"  # Reflex's Socket.IO namespace, also the socket's path
+
+
+class _Client(AioClient):
+    """simple_websocket's client leaves a frame that came in one read with the handshake's
+    answer (here the Engine.IO open packet) unread until more data arrives: read it now."""
+
+    async def _connect(self) -> None:
+        await super()._connect()
+        self.connected = await self._handle_events()
+
+
+def app_state_name() -> str:
+    """The full name of AppState, the parent of every signed-in page's state."""
+    from crm_app.state.base import AppState
+
+    return AppState.get_full_name()
+
+
+def is_sentinel_answer(update: dict[str, Any]) -> bool:
+    """Whether an update carries the sentinel's sign-out script."""
+    return any(
+        event.get("name") == "_call_script"
+        and routes.AUTH_SIGN_OUT in str(event.get("payload", {}).get("javascript_code", ""))
+        for event in update.get("events") or []
+    )
+
+
+def backend_errors(updates: list[dict[str, Any]]) -> list[str]:
+    """The generic error toasts among `updates` (a handler raised on the server)."""
+    return [json.dumps(u)[:300] for u in updates if BACKEND_ERROR in json.dumps(u)]
+
+
+class EventSocket:
+    """One browser tab: its own client token, optionally a session cookie."""
+
+    def __init__(self, base_url: str, *, session_token: str | None = None) -> None:
+        self.url = base_url.replace("http://", "ws://", 1)
+        self.token = str(uuid.uuid4())
+        self.cookie = f"{routes.SESSION_COOKIE}={session_token}" if session_token else None
+        self.received: list[dict[str, Any]] = []  # every update, for the leak checks
+        self._updates: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._ws: _Client | None = None
+        self._reader: asyncio.Task | None = None
+
+    async def __aenter__(self) -> EventSocket:
+        headers = [("Cookie", self.cookie)] if self.cookie else []
+        self._ws = await _Client.connect(
+            f"{self.url}{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}", headers=headers
+        )
+        opened = await self._ws.receive(timeout=10)
+        assert opened and opened.startswith("0"), f"no Engine.IO open packet: {opened!r}"
+        await self._ws.send(f"40{NAMESPACE},")
+        connected = await self._ws.receive(timeout=10)
+        assert connected and connected.startswith(f"40{NAMESPACE},"), f"refused: {connected!r}"
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._ws is not None and self._ws.connected:
+            await self._ws.close()
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            while True:
+                packet = await self._ws.receive()
+                if packet is None:
+                    continue
+                if packet == "2":  # Engine.IO ping
+                    await self._ws.send("3")
+                elif packet.startswith(f"42{NAMESPACE},"):
+                    name, *args = json.loads(packet[len(NAMESPACE) + 3 :])
+                    if name == "event" and args:
+                        self.received.append(args[0])
+                        await self._updates.put(args[0])
+        except ConnectionClosed:
+            pass
+        finally:
+            await self._updates.put(None)  # the server went away
+
+    async def send(self, name: str, payload: dict[str, Any], router_data: dict[str, Any]) -> None:
+        """Fire one event without waiting for its answers."""
+        assert self._ws is not None
+        event = {"name": name, "payload": payload, "router_data": router_data}
+        await self._ws.send(f"42{NAMESPACE}," + json.dumps(["event", event]))
+
+    async def call(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        router_data: dict[str, Any],
+        *,
+        timeout: float = 60,
+    ) -> list[dict[str, Any]]:
+        """Fire one event and return the updates it caused (up to the sentinel's answer)."""
+        await self.send(name, payload, router_data)
+        await self.send(f"{app_state_name()}.{SENTINEL_HANDLER}", {}, router_data)
+        # The sentinel handler answers like the sentinel: wait for both answers then.
+        expected = 2 if name.endswith(f".{SENTINEL_HANDLER}") else 1
+        updates: list[dict[str, Any]] = []
+        try:
+            async with asyncio.timeout(timeout):
+                await self._collect(updates, expected, name)
+        except TimeoutError:
+            msg = f"no answer within {timeout}s to {name}({json.dumps(payload)[:200]})"
+            raise TimeoutError(msg) from None
+        return updates
+
+    async def _collect(self, updates: list[dict[str, Any]], expected: int, name: str) -> None:
+        while expected:
+            update = await self._updates.get()
+            if update is None:
+                msg = f"the event socket closed while {name} ran"
+                raise ConnectionError(msg)
+            if is_sentinel_answer(update):
+                expected -= 1
+                # the sentinel may share an update with what the event still changed
+                update = {**update, "events": [e for e in update["events"] if not _sentinel(e)]}
+            updates.append(update)
+
+
+def _sentinel(event: dict[str, Any]) -> bool:
+    return is_sentinel_answer({"events": [event]})
