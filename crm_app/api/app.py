@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from crm_app import routes
-from crm_app.api import problems
+from crm_app.api import input_guard, problems
 from crm_app.api.routes import (
     account,
     activity,
@@ -27,6 +27,7 @@ from crm_app.api.routes import (
     oidc,
     pipeline,
     report,
+    unsubscribe,
     users,
     webhook,
 )
@@ -43,6 +44,7 @@ def create_app() -> FastAPI:
         openapi_url=f"{routes.API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(input_guard.refuse_nul_characters)],
     )
     problems.install(app)
     v1 = APIRouter(prefix=routes.API_PREFIX)
@@ -63,6 +65,7 @@ def create_app() -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(export.router)
     app.include_router(health.router)
+    app.include_router(unsubscribe.router)
     app.mount(f"{routes.API_PREFIX}/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs")
 
     @app.get(routes.API_DOCS, include_in_schema=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.email import send_email_button, send_email_dialog
 from crm_app.components.inline_edit import company_picker
 from crm_app.components.layout import protected_page
 from crm_app.components.record import (
@@ -154,6 +155,7 @@ def _header() -> rx.Component:
             spacing="4",
         ),
         rx.spacer(),
+        send_email_button("contact", P.record_id, P.can_log),
         rx.cond(
             P.can_delete,
             rx.button(
@@ -194,7 +196,10 @@ def _company_card() -> rx.Component:
 
 
 def _contact() -> rx.Component:
-    return record_body(P, noun="contact", header=_header(), first_related=_company_card())
+    return rx.fragment(
+        record_body(P, noun="contact", header=_header(), first_related=_company_card()),
+        send_email_dialog(),
+    )
 
 
 @rx.page(route=f"{routes.CONTACTS}/[id]", title="Contact · CRM", on_load=P.load)

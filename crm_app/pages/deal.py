@@ -19,6 +19,7 @@ from crm_app.components.deal import (
     stage_path,
     won_dialog,
 )
+from crm_app.components.email import send_email_button, send_email_dialog
 from crm_app.components.inline_edit import field_list
 from crm_app.components.layout import protected_page
 from crm_app.components.record import (
@@ -131,6 +132,7 @@ def _header() -> rx.Component:
                 spacing="2",
             ),
             rx.spacer(),
+            send_email_button("deal", P.record_id, P.can_log),
             rx.cond(
                 P.can_delete,
                 rx.button(
@@ -181,6 +183,7 @@ def _deal() -> rx.Component:
         delete_dialog(P, "deal"),
         won_dialog(P),
         lost_dialog(P),
+        send_email_dialog(),
         spacing="4",
         width="100%",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app import routes
+from crm_app.components.email import send_email_button, send_email_dialog
 from crm_app.components.layout import protected_page
 from crm_app.components.lead import became_card, convert_dialog, score_card
 from crm_app.components.record import new_record_form, page_problem, record_body
@@ -82,6 +83,7 @@ def _badges() -> rx.Component:
 
 def _actions() -> rx.Component:
     return rx.hstack(
+        send_email_button("lead", P.record_id, P.can_log),
         rx.cond(
             P.can_convert,
             rx.button(rx.icon("user-check", size=16), "Convert", on_click=P.open_convert),
@@ -132,6 +134,7 @@ def _lead() -> rx.Component:
     return rx.fragment(
         record_body(P, noun="lead", header=_header(), first_related=side),
         convert_dialog(P),
+        send_email_dialog(),
     )
 
 

@@ -88,6 +88,14 @@ def addresses_of(session: Session, *, entity: str, record: Any) -> list[tuple[st
     return list({email.lower(): (email.lower(), label) for email, label in found}.values())
 
 
+def addresses_for(
+    session: Session, *, actor: User, entity: str, record_id: int
+) -> list[tuple[str, str]]:
+    """The addresses the actor may write to about a record they may read (the send dialog)."""
+    record = email_template.record_for(session, actor=actor, entity=entity, record_id=record_id)
+    return addresses_of(session, entity=entity, record=record)
+
+
 def primary_address(session: Session, *, entity: str, record: Any) -> str | None:
     """Where e-mail about a record goes by default: its e-mail, or a deal's primary contact's."""
     if entity == "deal":

@@ -80,7 +80,20 @@ def _issue(session: Session, *, user: User, purpose: str, valid: timedelta, by: 
     builder = routes.invitation if purpose == INVITE else routes.password_reset
     url = get_settings().base_url + builder(token)
     log.warning("%s link for %s: %s", purpose.capitalize(), user.email, url)
+    _mail_link(session, user=user, purpose=purpose, url=url)
     return url
+
+
+def _mail_link(session: Session, *, user: User, purpose: str, url: str) -> None:
+    """E-mail the link (in development mode it waits in Settings -> Outbox)."""
+    from crm_app.services import email
+
+    if purpose == INVITE:
+        subject, line = "You are invited to the CRM", "Set your password to start:"
+    else:
+        subject, line = "Reset your CRM password", "Choose a new password (the link works once):"
+    text = f"Hello {user.name},\n\n{line} <{url}>\n\nIf you did not expect this, ignore it.\n"
+    email.send_system(session, to=user.email, subject=subject, text=text)
 
 
 def invite_user(

@@ -212,3 +212,18 @@ def test_the_outbox_is_for_admins(db, people):
         email.list_messages(db, actor=people.bob)
     assert isinstance(email.list_messages(db, actor=people.alice)[0], list)
     assert EmailMessage.__tablename__ == "email_messages"
+
+
+def test_an_invitation_link_is_e_mailed_to_the_invitee(db, people):
+    from crm_app.services import invitation
+
+    issued = invitation.invite_user(
+        db, actor=people.alice, email="newbie@example.com", name="New Bie", role="rep"
+    )
+    message = db.exec(
+        select(EmailMessage).where(EmailMessage.to_address == "newbie@example.com")
+    ).one()
+    assert message.subject == "You are invited to the CRM"
+    assert issued.url in message.text
+    assert f'href="{issued.url}"' in message.html
+    assert _jobs(db, "send_email")[-1] == {"message_id": message.id}
