@@ -33,7 +33,6 @@ from crm_app.models import (
     User,
     Workflow,
     WorkflowDateFire,
-    WebhookDelivery,
     WorkflowRun,
 )
 from crm_app.models.base import utcnow
@@ -182,34 +181,21 @@ def _add_tag(session, author, entity, record, action, rule) -> str:
     return f"Tagged “{name}”"
 
 
-def _call_webhook(session, author, entity, record, action, rule: Workflow) -> str:
-    """Queue a delivery of a "workflow.triggered" event to one webhook, as the webhook
-    listener queues a subscribed event's (a delivery row and its job, same retries)."""
-    from crm_app.jobs import app as jobs
-    from crm_app.jobs import tasks
+def _call_webhook(session, author, entity, record, action, rule) -> str:
+    """Send a "workflow.triggered" event about the record to one webhook (queued like any
+    subscribed event: a delivery row and its job, the same signing and retries)."""
     from crm_app.services import webhook
     from crm_app.services.record_payload import record_payload
 
     hook = webhook.get_webhook(session, actor=author, webhook_id=action.webhook_id)
     if not hook.is_active:
         raise ValidationFailed.for_field("webhook_id", "The webhook is switched off.")
-    now = utcnow()
     data = {
         "rule": {"id": rule.id, "name": rule.name},
         "entity": entity,
         "record": record_payload(session, entity, record.id),
     }
-    delivery = WebhookDelivery(
-        webhook_id=hook.id,
-        event_id=webhook.new_event_id(),
-        event_type=WEBHOOK_EVENT,
-        payload={"type": WEBHOOK_EVENT, "timestamp": webhook.iso_time(now), "data": data},
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(delivery)
-    session.flush()
-    jobs.defer(session, tasks.SEND_WEBHOOK, queue=tasks.WEBHOOKS_QUEUE, delivery_id=delivery.id)
+    webhook.queue_event(session, webhook_ids=[hook.id], event_type=WEBHOOK_EVENT, data=data)
     return f"Called the webhook {hook.url}"
 
 
