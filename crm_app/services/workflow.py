@@ -691,37 +691,48 @@ def list_runs(
 
 # ---- the listener: events to queued runs ------------------------------------------------------
 
-# What each event action can trigger.
+# What each event action can trigger. A deal created straight into a won or lost stage emits
+# deal.won / deal.lost without deal.stage_changed (a move emits both: the listener then takes
+# the stage_changed one only, see `on_event`).
 KINDS_BY_ACTION: dict[str, tuple[str, ...]] = {
     "created": ("record_created",),
     "updated": ("record_updated", "field_changed"),
     "stage_changed": ("stage_changed",),
+    "won": ("stage_changed",),
+    "lost": ("stage_changed",),
     "score_changed": ("score_crosses",),
 }
 
 
-def _rules_for(session: Session, entity: str, kinds: tuple[str, ...]) -> list[Workflow]:
-    """The active rules of these trigger kinds on `entity`: one query on an index, cached for
-    the session (a bulk change emits an event per record)."""
-    cache: dict[tuple[str, tuple[str, ...]], list[Workflow]] = session.info.setdefault(
-        RULES_CACHE_KEY, {}
-    )
+def _rules_for(session: Session, entity: str, kinds: tuple[str, ...]) -> list[tuple[Workflow, Any]]:
+    """The active rules of these trigger kinds on `entity`, with their parsed triggers: one
+    query on an index per transaction (a bulk change emits an event per record)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(RULES_CACHE_KEY)
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, {})
+        session.info[RULES_CACHE_KEY] = cached
     key = (entity, kinds)
-    if key not in cache:
-        cache[key] = list(
-            session.execute(
-                select(Workflow)
-                .where(
-                    Workflow.is_active,
-                    Workflow.deleted_at.is_(None),
-                    tuple_(Workflow.trigger["entity"].astext, Workflow.trigger["kind"].astext).in_(
-                        [(entity, kind) for kind in kinds]
-                    ),
-                )
-                .order_by(Workflow.id)
-            ).scalars()
-        )
-    return cache[key]
+    if key not in cached[1]:
+        rules = session.execute(
+            select(Workflow)
+            .where(
+                Workflow.is_active,
+                Workflow.deleted_at.is_(None),
+                tuple_(Workflow.trigger["entity"].astext, Workflow.trigger["kind"].astext).in_(
+                    [(entity, kind) for kind in kinds]
+                ),
+            )
+            .order_by(Workflow.id)
+        ).scalars()
+        found = []
+        for rule in rules:
+            try:
+                found.append((rule, stored_parts(rule).trigger))
+            except ValidationFailed:
+                continue  # broken by a later change of the fields: Settings shows it as such
+        cached[1][key] = found
+    return cached[1][key]
 
 
 def _stage_matches(session: Session, trigger: StageChanged, event: events.DomainEvent) -> bool:
@@ -826,16 +837,14 @@ def on_event(session: Session, event: events.DomainEvent) -> None:
     kinds = KINDS_BY_ACTION.get(action)
     if not kinds or entity != event.entity or entity not in ENTITIES:
         return
+    if action in ("won", "lost") and (event.changes.get("stage_id") or [None])[0] is not None:
+        return  # a move: its deal.stage_changed event fires the rules
     rules = _rules_for(session, entity, kinds)
     if not rules:
         return
     event_id = uuid.uuid4().hex
     chain = session.info.get(CHAIN_KEY, [])
-    for rule in rules:
-        try:
-            trigger = stored_parts(rule).trigger
-        except ValidationFailed:
-            continue  # a rule broken by a later change of the fields: shown as such in Settings
+    for rule, trigger in rules:
         if trigger_matches(session, trigger, event):
             queue_run(
                 session,

@@ -99,6 +99,16 @@ def test_a_won_deal_gets_the_rules_task_for_its_owner(db, people):
     assert task.due_at.date() == (utcnow() + timedelta(days=2)).date()
 
 
+def test_a_deal_created_as_won_fires_a_won_rule_once(db, people):
+    won_rule = rule(db, people.alice, WON, [TASK])
+    made = deal.create_deal(
+        db, actor=people.bob, data={"name": "Signed", "stage_id": won_stage(db)}
+    )
+    [run] = run_queued(db)
+    assert (run.workflow_id, run.record_id, run.event_type) == (won_rule.id, made.id, "deal.won")
+    assert [t.subject for t in tasks_of(db, deal_id=made.id)] == ["Send welcome pack to Signed"]
+
+
 def test_a_deal_moved_to_another_open_stage_does_not_fire_a_won_rule(db, people):
     won_rule = rule(db, people.alice, WON, [TASK])
     any_rule = rule(db, people.alice, {"kind": "stage_changed", "to": "any"}, [TASK])
