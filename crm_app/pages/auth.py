@@ -56,9 +56,51 @@ def login() -> rx.Component:
             ),
             on_submit=LoginState.submit,
             width="100%",
-            display=rx.cond(LoginState.awaiting_code, "none", "block"),
+            display=rx.cond(LoginState.sso_required | LoginState.awaiting_code, "none", "block"),
         ),
-        rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2"),
+        _single_sign_on(),
+        rx.cond(
+            ~LoginState.sso_required,
+            rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2"),
+        ),
+    )
+
+
+def _single_sign_on() -> rx.Component:
+    """The SSO button (when configured), why the last SSO failed, and when it is the only way
+    in, a word on why the password form is gone."""
+    return rx.vstack(
+        rx.cond(
+            LoginState.sso_error != "",
+            rx.callout(
+                LoginState.sso_error,
+                icon="triangle_alert",
+                color_scheme="red",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            LoginState.sso_label != "",
+            rx.vstack(
+                rx.cond(
+                    LoginState.sso_required,
+                    rx.text("This workspace signs in with single sign-on.", size="2"),
+                    rx.text("or", size="2", color_scheme="gray", align="center", width="100%"),
+                ),
+                rx.button(
+                    rx.el.a(LoginState.sso_label, href=LoginState.sso_href, reload_document=True),
+                    as_child=True,
+                    variant="outline",
+                    size="3",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+        ),
+        spacing="3",
+        width="100%",
     )
 
 

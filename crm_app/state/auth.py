@@ -6,13 +6,13 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.db import session_scope
-from crm_app.services import auth, invitation, two_factor
+from crm_app.services import auth, invitation, oidc, two_factor
 from crm_app.services.errors import DomainError, ErrorCode, NotFound
-from crm_app.state.base import client_ip_of, handoff_script, session_token_of
+from crm_app.state.base import backend_url, client_ip_of, handoff_script, session_token_of
 
 
 class LoginState(rx.State):
-    """The sign-in form."""
+    """The sign-in form, and the single sign-on button when SSO is configured."""
 
     error: str = ""
     is_submitting: bool = False
@@ -20,6 +20,10 @@ class LoginState(rx.State):
     use_recovery: bool = False  # a recovery code instead of the app's code
     # Server-side only: lets this tab try codes for 5 minutes, useless without a right one.
     _second_factor_token: str = ""
+    sso_label: str = ""  # the button's text; "" when SSO is not configured
+    sso_href: str = ""
+    sso_required: bool = False  # the password form is hidden
+    sso_error: str = ""  # why the last single sign-on failed
 
     @rx.event
     def submit(self, form: dict):
@@ -80,9 +84,18 @@ class LoginState(rx.State):
         self._clear_second_factor()
         with session_scope() as session:
             user = auth.authenticate(session, session_token_of(self))
+            self._show_sso(session)
         if user is not None:
             return rx.redirect(routes.DASHBOARD)
         return None
+
+    def _show_sso(self, session) -> None:
+        query = self.router.url.query_parameters
+        configured = oidc.is_configured()
+        self.sso_label = oidc.button_label() if configured else ""
+        self.sso_href = backend_url(routes.oidc_start(query.get("next")))
+        self.sso_required = oidc.sso_required(session)
+        self.sso_error = oidc.message_for(query.get("sso_error"))
 
 
 class ForgotPasswordState(rx.State):
