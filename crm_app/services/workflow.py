@@ -331,6 +331,9 @@ class RuleDefinition(_Part):
 
 
 _RULE = TypeAdapter(RuleDefinition)
+_TRIGGER: TypeAdapter = TypeAdapter(Trigger)
+_CONDITION: TypeAdapter = TypeAdapter(Condition)
+_ACTION: TypeAdapter = TypeAdapter(Action)
 INVALID = "Please correct the highlighted parts of the rule."
 
 MESSAGES = {
@@ -373,9 +376,11 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "rule"
 
 
-def _fit_errors(rule: RuleDefinition) -> list[FieldError]:
-    """Parts that name fields their trigger's entity does not have (or may not use)."""
-    trigger = rule.trigger
+def _fit_errors(
+    trigger: Any, conditions: list[tuple[int, Any]], actions: list[tuple[int, Any]]
+) -> list[FieldError]:
+    """Parts that name fields their trigger's entity does not have (or may not use); each
+    condition and action comes with its place in the rule."""
     entity = trigger.entity
     fields = FIELDS[entity]
     errors: list[FieldError] = []
@@ -383,7 +388,7 @@ def _fit_errors(rule: RuleDefinition) -> list[FieldError]:
         errors.append(FieldError("trigger.field", "Pick a field of this kind of record."))
     if isinstance(trigger, DateReached) and trigger.field not in date_fields(entity):
         errors.append(FieldError("trigger.field", "Pick a date field of this kind of record."))
-    for i, condition in enumerate(rule.conditions):
+    for i, condition in conditions:
         if condition.field not in fields:
             errors.append(FieldError(f"conditions.{i}.field", "Pick a field of the record."))
         elif condition.operator in ("greater_than", "less_than"):
@@ -393,7 +398,7 @@ def _fit_errors(rule: RuleDefinition) -> list[FieldError]:
                 )
             elif _typed(fields[condition.field][1], condition.value) is None:
                 errors.append(FieldError(f"conditions.{i}.value", "Enter a number or a date."))
-    for i, action in enumerate(rule.actions):
+    for i, action in actions:
         if isinstance(action, SetField) and action.field not in settable_fields(entity):
             errors.append(FieldError(f"actions.{i}.field", "Pick a field the rule may set."))
         if isinstance(action, AddTag | AssignOwner) and entity == "activity":
@@ -433,6 +438,29 @@ def _reference_errors(session: Session, rule: RuleDefinition) -> list[FieldError
     return errors
 
 
+def _parsed(adapter: TypeAdapter, raw: Any) -> Any | None:
+    try:
+        return adapter.validate_python(raw)
+    except PydanticError:
+        return None
+
+
+def _fit_errors_of_valid_parts(data: dict[str, Any]) -> list[FieldError]:
+    """`_fit_errors` of the parts of a rule that are valid on their own, so a rule with a
+    missing value elsewhere still learns everything wrong with it at once."""
+    trigger = _parsed(_TRIGGER, data.get("trigger"))
+    if trigger is None:
+        return []
+    raw_conditions, raw_actions = data.get("conditions"), data.get("actions")
+    conditions = raw_conditions if isinstance(raw_conditions, list) else []
+    actions = raw_actions if isinstance(raw_actions, list) else []
+    return _fit_errors(
+        trigger,
+        [(i, c) for i, c in enumerate(_parsed(_CONDITION, c) for c in conditions) if c],
+        [(i, a) for i, a in enumerate(_parsed(_ACTION, a) for a in actions) if a],
+    )
+
+
 def parse_rule(data: dict[str, Any], session: Session | None = None) -> RuleDefinition:
     """The typed rule of submitted (or stored) data; ValidationFailed naming every bad part
     ("trigger.field", "conditions.0.value", "actions.1.subject")."""
@@ -440,8 +468,12 @@ def parse_rule(data: dict[str, Any], session: Session | None = None) -> RuleDefi
         rule = _RULE.validate_python(data)
     except PydanticError as error:
         errors = [FieldError(_location(e["loc"]), _message(e)) for e in error.errors()]
+        if isinstance(data, dict):
+            errors += _fit_errors_of_valid_parts(data)
         raise ValidationFailed(INVALID, errors) from None
-    errors = _fit_errors(rule)
+    errors = _fit_errors(
+        rule.trigger, list(enumerate(rule.conditions)), list(enumerate(rule.actions))
+    )
     if session is not None and not errors:
         errors = _reference_errors(session, rule)
     if errors:

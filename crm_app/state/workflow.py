@@ -13,81 +13,13 @@ from crm_app import routes
 from crm_app.models import User, Workflow, WorkflowRun
 from crm_app.services import email_template, pipeline, user, webhook, workflow
 from crm_app.services.errors import DomainError, ValidationFailed
+from crm_app.state import workflow_form as form
 from crm_app.state.audit import local_time
 from crm_app.state.base import AppState, error_event
 from crm_app.state.record_list import int_arg
-from crm_app.state.views import NONE, Choice
+from crm_app.state.views import Choice
 
 RUN_PAGE = 20
-TRIGGER_KEYS = (
-    "kind",
-    "entity",
-    "field",
-    "to_value",
-    "pipeline_id",
-    "to",
-    "stage_id",
-    "threshold",
-    "direction",
-    "offset_days",
-)
-CONDITION_KEYS = ("field", "operator", "value")
-ACTION_KEYS = (
-    "kind",
-    "subject",
-    "due_in_days",
-    "assignee",
-    "template_id",
-    "field",
-    "value",
-    "owner",
-    "tag",
-    "webhook_id",
-)
-NEW_TRIGGER = {
-    "kind": "stage_changed",
-    "entity": "deal",
-    "field": "name",
-    "to_value": "",
-    "pipeline_id": NONE,
-    "to": "won",
-    "stage_id": NONE,
-    "threshold": "50",
-    "direction": "up",
-    "offset_days": "-3",
-}
-NEW_CONDITION = {"field": "name", "operator": "equals", "value": ""}
-NEW_ACTION = {
-    "kind": "create_task",
-    "subject": "",
-    "due_in_days": "1",
-    "assignee": "owner",
-    "template_id": NONE,
-    "field": "name",
-    "value": "",
-    "owner": NONE,
-    "tag": "",
-    "webhook_id": NONE,
-}
-PART_LABELS = {
-    "field": "Field",
-    "to_value": "Value",
-    "stage_id": "Stage",
-    "pipeline_id": "Pipeline",
-    "threshold": "Score",
-    "offset_days": "Days",
-    "operator": "Comparison",
-    "value": "Value",
-    "values": "Values",
-    "subject": "Subject",
-    "due_in_days": "Due in days",
-    "user_id": "User",
-    "team_id": "Team",
-    "template_id": "Template",
-    "tag": "Tag",
-    "webhook_id": "Webhook",
-    "kind": "Action",
-}
 STATUS_COLORS = {
     "succeeded": "grass",
     "skipped": "gray",
@@ -95,95 +27,6 @@ STATUS_COLORS = {
     "stopped": "amber",
     "queued": "blue",
 }
-
-
-def _picked(value: str) -> str | None:
-    return None if value in ("", NONE) else value
-
-
-def _trigger(form: dict[str, str]) -> dict[str, Any]:
-    kind = form["kind"]
-    out: dict[str, Any] = {"kind": kind}
-    if kind in ("record_created", "record_updated", "field_changed", "date_reached"):
-        out["entity"] = form["entity"]
-    if kind in ("field_changed", "date_reached"):
-        out["field"] = form["field"]
-    if kind == "field_changed":
-        out["to_value"] = form["to_value"].strip() or None
-    if kind == "stage_changed":
-        out |= {"to": form["to"], "pipeline_id": _picked(form["pipeline_id"])}
-        if form["to"] == "stage":
-            out["stage_id"] = _picked(form["stage_id"])
-    if kind == "score_crosses":
-        out |= {"threshold": form["threshold"], "direction": form["direction"]}
-    if kind == "date_reached":
-        out["offset_days"] = form["offset_days"]
-    return {k: v for k, v in out.items() if v is not None or k == "to_value"}
-
-
-def _condition(row: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"field": row["field"], "operator": row["operator"]}
-    if row["operator"] == "in":
-        out["values"] = [v.strip() for v in row["value"].split(",") if v.strip()]
-    elif row["operator"] not in ("is_empty", "is_not_empty"):
-        out["value"] = row["value"]
-    return out
-
-
-def _action(row: dict[str, str]) -> dict[str, Any]:
-    kind = row["kind"]
-    out: dict[str, Any] = {"kind": kind}
-    if kind == "create_task":
-        out |= {"subject": row["subject"], "due_in_days": row["due_in_days"] or "0"}
-        if row["assignee"] == "owner":
-            out["assignee"] = "owner"
-        else:
-            out |= {"assignee": "user", "user_id": row["assignee"]}
-    elif kind == "send_email":
-        out["template_id"] = _picked(row["template_id"])
-    elif kind == "set_field":
-        out |= {"field": row["field"], "value": row["value"]}
-    elif kind == "assign_owner":
-        who, _, picked = row["owner"].partition(":")
-        if who == "team":
-            out |= {"mode": "round_robin", "team_id": picked}
-        else:
-            out |= {"mode": "user", "user_id": picked or None}
-    elif kind == "add_tag":
-        out["tag"] = row["tag"]
-    elif kind == "call_webhook":
-        out["webhook_id"] = _picked(row["webhook_id"])
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def _stored_trigger(trigger: dict[str, Any]) -> dict[str, str]:
-    form = dict(NEW_TRIGGER)
-    for key in TRIGGER_KEYS:
-        if trigger.get(key) is not None:
-            form[key] = str(trigger[key])
-    return form
-
-
-def _stored_condition(condition: dict[str, Any]) -> dict[str, str]:
-    value = condition.get("value", "")
-    if condition.get("operator") == "in":
-        value = ", ".join(condition.get("values", []))
-    return {"field": condition["field"], "operator": condition["operator"], "value": str(value)}
-
-
-def _stored_action(action: dict[str, Any]) -> dict[str, str]:
-    row = dict(NEW_ACTION)
-    for key in ACTION_KEYS:
-        if action.get(key) is not None:
-            row[key] = str(action[key])
-    if action["kind"] == "create_task" and action.get("assignee") == "user":
-        row["assignee"] = str(action.get("user_id"))
-    if action["kind"] == "assign_owner":
-        if action.get("mode") == "round_robin":
-            row["owner"] = f"team:{action.get('team_id')}"
-        else:
-            row["owner"] = f"user:{action.get('user_id')}"
-    return row
 
 
 def record_link(entity: str, record_id: int) -> str:
@@ -229,9 +72,9 @@ class WorkflowState(AppState):
     rule_version: int = 0
     name: str = ""
     rule_active: bool = True
-    trigger: dict[str, str] = dict(NEW_TRIGGER)
+    trigger: dict[str, str] = dict(form.NEW_TRIGGER)
     conditions: list[dict[str, str]] = []
-    actions: list[dict[str, str]] = [dict(NEW_ACTION)]
+    actions: list[dict[str, str]] = [dict(form.NEW_ACTION)]
     errors: dict[str, str] = {}  # name, trigger, conditions, actions, rule
     condition_errors: list[str] = []
     action_errors: list[str] = []
@@ -335,9 +178,11 @@ class WorkflowState(AppState):
         self.rule_version = rule.version if rule else 0
         self.name = rule.name if rule else ""
         self.rule_active = rule.is_active if rule else True
-        self.trigger = _stored_trigger(rule.trigger) if rule else dict(NEW_TRIGGER)
-        self.conditions = [_stored_condition(c) for c in rule.conditions] if rule else []
-        self.actions = [_stored_action(a) for a in rule.actions] if rule else [dict(NEW_ACTION)]
+        self.trigger = form.trigger_form(rule.trigger) if rule else dict(form.NEW_TRIGGER)
+        self.conditions = [form.condition_form(c) for c in rule.conditions] if rule else []
+        self.actions = (
+            [form.action_form(a) for a in rule.actions] if rule else [dict(form.NEW_ACTION)]
+        )
         self._fit_fields()
 
     @rx.event
@@ -395,7 +240,7 @@ class WorkflowState(AppState):
     @rx.event
     def set_trigger(self, key: str, value: str):
         """One part of the trigger."""
-        if key not in TRIGGER_KEYS:
+        if key not in form.TRIGGER_KEYS:
             return
         self.trigger = {**self.trigger, key: str(value)[:200]}
         self._fit_fields()
@@ -404,7 +249,9 @@ class WorkflowState(AppState):
     def add_condition(self):
         """Another condition row."""
         if len(self.conditions) < workflow.MAX_CONDITIONS:
-            row = dict(NEW_CONDITION, field=next(iter(workflow.FIELDS[self.trigger["entity"]])))
+            row = dict(
+                form.NEW_CONDITION, field=next(iter(workflow.FIELDS[self.trigger["entity"]]))
+            )
             self.conditions = [*self.conditions, row]
 
     @rx.event
@@ -418,7 +265,7 @@ class WorkflowState(AppState):
     def set_condition(self, index: int, key: str, value: str):
         """One part of one condition."""
         i = int_arg(index, -1)
-        if key in CONDITION_KEYS and 0 <= i < len(self.conditions):
+        if key in form.CONDITION_KEYS and 0 <= i < len(self.conditions):
             rows = [dict(r) for r in self.conditions]
             rows[i][key] = str(value)[:500]
             self.conditions = rows
@@ -427,7 +274,7 @@ class WorkflowState(AppState):
     def add_action(self):
         """Another action row."""
         if len(self.actions) < workflow.MAX_ACTIONS:
-            self.actions = [*self.actions, dict(NEW_ACTION)]
+            self.actions = [*self.actions, dict(form.NEW_ACTION)]
             self._fit_fields()
 
     @rx.event
@@ -441,7 +288,7 @@ class WorkflowState(AppState):
     def set_action(self, index: int, key: str, value: str):
         """One part of one action."""
         i = int_arg(index, -1)
-        if key in ACTION_KEYS and 0 <= i < len(self.actions):
+        if key in form.ACTION_KEYS and 0 <= i < len(self.actions):
             rows = [dict(r) for r in self.actions]
             rows[i][key] = str(value)[:300]
             self.actions = rows
@@ -449,9 +296,9 @@ class WorkflowState(AppState):
     def _definition(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "trigger": _trigger(self.trigger),
-            "conditions": [_condition(r) for r in self.conditions],
-            "actions": [_action(r) for r in self.actions],
+            "trigger": form.trigger_data(self.trigger),
+            "conditions": [form.condition_data(r) for r in self.conditions],
+            "actions": [form.action_data(r) for r in self.actions],
             "is_active": self.rule_active,
         }
 
@@ -460,7 +307,7 @@ class WorkflowState(AppState):
         rows: dict[tuple[str, int], list[str]] = {}
         for found in error.errors:
             parts = found.field.split(".")
-            part = PART_LABELS.get(parts[-1])
+            part = form.PART_LABELS.get(parts[-1])
             message = f"{part}: {found.message}" if part and len(parts) > 1 else found.message
             if parts[0] in ("conditions", "actions") and len(parts) > 1 and parts[1].isdigit():
                 rows.setdefault((parts[0], int(parts[1])), []).append(message)
