@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from crm_app.models import AppSetting, User, UserIdentity
 from crm_app.services import invitation, oidc
-from tests.e2e.conftest import sign_in
 from tests.oidc_provider import ProviderUser
 
 
@@ -58,9 +57,11 @@ def test_an_admin_requires_sso_and_the_password_form_goes_away(new_page, app_ser
         alice = session.exec(select(User).where(User.email == app_server.admin_email)).one()
         session.add(UserIdentity(user_id=alice.id, issuer=sso_provider.issuer, subject="alice"))
         session.commit()
+    sso_provider.user = ProviderUser(sub="alice", email="alice@example.com")
     page = new_page()
     try:
-        sign_in(page, app_server.admin_email)
+        page.goto("/login")
+        page.get_by_role("link", name="Sign in with Local SSO").click()
         expect(page.get_by_role("heading", name="Welcome, Alice Admin")).to_be_visible()
         page.goto("/settings/security")
         switch = page.get_by_role("switch", name="Require single sign-on for everyone")
@@ -77,6 +78,7 @@ def test_an_admin_requires_sso_and_the_password_form_goes_away(new_page, app_ser
         switch.click()
         expect(switch).not_to_be_checked()
     finally:
+        sso_provider.reset()
         # Password sign-in must keep working for every other browser test.
         with app_server.session() as session:
             setting = session.get(AppSetting, oidc.REQUIRE_SSO_KEY)
