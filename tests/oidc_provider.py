@@ -65,6 +65,7 @@ class LocalProvider:
     client_secret: str = CLIENT_SECRET
     port: int = 0
     token_requests: int = 0
+    discovery_requests: int = 0
 
     def __post_init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key-1", "use": "sig"})
@@ -228,6 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if url.path == "/.well-known/openid-configuration":
+            self.provider.discovery_requests += 1
             self._send(200, self.provider.discovery())
         elif url.path == "/jwks":
             self._send(200, self.provider.jwks())

@@ -199,7 +199,7 @@ def request_password_reset(session: Session, *, email: str, ip: str | None = Non
 
 
 def _refuse_while_sso_required(session: Session) -> None:
-    """Passwords are not reset while the workspace signs in only with single sign-on."""
+    """No password is set or reset while the workspace signs in only with single sign-on."""
     from crm_app.services import oidc  # imported here: oidc builds on services.auth
 
     if oidc.sso_required(session):
@@ -271,8 +271,9 @@ def set_password_with_token(
 
     The link works once; every other session of the user ends.
     """
-    if purpose == RESET:
-        _refuse_while_sso_required(session)
+    # An invitee too: a password would sign them in around SSO and use up the invitation
+    # their first single sign-on needs.
+    _refuse_while_sso_required(session)
     row = session.exec(
         select(AuthToken)
         .where(

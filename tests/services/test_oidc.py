@@ -213,6 +213,14 @@ def test_the_provider_saying_no_is_reported(db, people, sso):
     assert outcome.error.reason == "denied"
 
 
+def test_the_discovery_document_is_fetched_once_and_kept(db, people, sso):
+    link(db, people.bob, sso, "subject-1")
+    before = sso.discovery_requests
+    assert round_trip(db).user.id == people.bob.id
+    assert round_trip(db).user.id == people.bob.id
+    assert sso.discovery_requests == before + 1
+
+
 def test_an_unreachable_provider_is_reported(db, people, sso, monkeypatch):
     monkeypatch.setattr(get_settings(), "oidc_discovery_url", "http://127.0.0.1:9")
     with pytest.raises(oidc.SsoRefused) as refused:
@@ -264,6 +272,21 @@ def test_a_reset_link_issued_before_sso_was_required_no_longer_works(db, people,
         invitation.set_password_with_token(
             db, token=token, purpose=invitation.RESET, password="a new long passphrase"
         )
+
+
+def test_an_invitee_cannot_set_a_password_while_sso_is_required_but_can_use_sso(db, people, sso):
+    link_url = invitation.invite_user(
+        db, actor=people.alice, email="ivy@example.com", name="Ivy Invited", role="rep"
+    ).url
+    require_sso(db, people, sso)
+    with pytest.raises(ValidationFailed, match="single sign-on"):
+        invitation.set_password_with_token(
+            db,
+            token=link_url.rsplit("/", 1)[1],
+            purpose=invitation.INVITE,
+            password="a new long passphrase",
+        )
+    assert round_trip(db).user.email == "ivy@example.com"
 
 
 def test_turning_sso_off_gives_passwords_back(db, people, sso):
