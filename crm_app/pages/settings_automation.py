@@ -10,7 +10,8 @@ from crm_app.components.layout import protected_page
 from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.table import data_table
 from crm_app.components.ui import no_access
-from crm_app.components.workflow import builder, run_log
+from crm_app.components.workflow import builder
+from crm_app.components.workflow_runs import run_log
 from crm_app.state.base import AppState
 from crm_app.state.workflow import WorkflowState as S
 
