@@ -140,7 +140,14 @@ class SsoOutcome:
     error: SsoRefused | None = None
 
 
-def _take_login(session: Session, *, state: str, browser_state: str | None) -> OidcLogin:
+@dataclass
+class _PendingLogin:
+    nonce: str
+    code_verifier: str
+    next_path: str
+
+
+def _take_login(session: Session, *, state: str, browser_state: str | None) -> _PendingLogin:
     """The sign-in this state belongs to, marked used; refused when the browser's cookie
     does not hold the same state, or it is unknown, used or expired."""
     if not state or not browser_state or not hmac.compare_digest(state, browser_state):
@@ -158,10 +165,10 @@ def _take_login(session: Session, *, state: str, browser_state: str | None) -> O
     ).first()
     if row is None:
         raise SsoRefused("expired")
-    return OidcLogin(state_hash="", nonce=row[0], code_verifier=row[1], next_path=row[2])
+    return _PendingLogin(nonce=row[0], code_verifier=row[1], next_path=row[2])
 
 
-def _verified_claims(login: OidcLogin, code: str) -> dict[str, Any]:
+def _verified_claims(login: _PendingLogin, code: str) -> dict[str, Any]:
     metadata = _metadata()
     settings = get_settings()
     try:
