@@ -21,6 +21,7 @@ from reflex.middleware import Middleware
 from reflex.state import StateUpdate
 from reflex_base.event import Event
 from reflex_base.registry import RegistrationContext
+from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,18 @@ def _is_form_value(value: Any) -> bool:
     if isinstance(value, list):
         return all(isinstance(v, FORM_SCALARS) for v in value)
     return isinstance(value, FORM_SCALARS)
+
+
+def _is_form_entries(value: Any) -> bool:
+    """Whether `value` is how `rx.form` sends its fields: `{FORM_DATA_ENTRIES_KEY: [[name,
+    value], ...]}` (Reflex turns it into the dict the handler gets)."""
+    if not isinstance(value, dict) or set(value) != {FORM_DATA_ENTRIES_KEY}:
+        return False
+    entries = value[FORM_DATA_ENTRIES_KEY]
+    return isinstance(entries, list) and all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and _is_form_value(e[1])
+        for e in entries
+    )
 
 
 def fits(value: Any, hint: Any) -> bool:
@@ -54,6 +67,8 @@ def fits(value: Any, hint: Any) -> bool:
     if hint is str:
         return isinstance(value, str)
     if hint is dict or origin is dict:
+        if _is_form_entries(value):
+            return True
         return isinstance(value, dict) and all(
             isinstance(k, str) and _is_form_value(v) for k, v in value.items()
         )

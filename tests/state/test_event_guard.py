@@ -13,6 +13,13 @@ def test_a_form_must_be_a_dict_of_what_a_browser_form_sends():
     assert not fits({"name": {"$ne": 1}}, dict)
 
 
+def test_a_form_may_come_as_the_entries_rx_form_sends():
+    assert fits({"__reflex_form_data__": [["email", "a@b.c"], ["remember", True]]}, dict)
+    assert not fits({"__reflex_form_data__": [["email", {"$ne": 1}]]}, dict)
+    assert not fits({"__reflex_form_data__": "email=a"}, dict)
+    assert not fits({"__reflex_form_data__": [["email"]]}, dict)
+
+
 def test_text_ids_and_flags_must_have_their_own_types():
     assert fits("12", str) and not fits({"id": 1}, str) and not fits(None, str)
     assert fits(12, int) and fits("12", int)
