@@ -67,8 +67,8 @@ def fits(value: Any, hint: Any) -> bool:
     if hint is str:
         return isinstance(value, str)
     if hint is dict or origin is dict:
-        if _is_form_entries(value):
-            return True
+        if isinstance(value, dict) and FORM_DATA_ENTRIES_KEY in value:
+            return _is_form_entries(value)
         return isinstance(value, dict) and all(
             isinstance(k, str) and _is_form_value(v) for k, v in value.items()
         )
