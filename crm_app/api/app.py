@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from crm_app import routes
-from crm_app.api import problems
+from crm_app.api import input_guard, problems
 from crm_app.api.routes import (
     account,
     activity,
@@ -44,6 +44,7 @@ def create_app() -> FastAPI:
         openapi_url=f"{routes.API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(input_guard.refuse_nul_characters)],
     )
     problems.install(app)
     v1 = APIRouter(prefix=routes.API_PREFIX)

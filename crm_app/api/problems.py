@@ -82,6 +82,11 @@ def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI and Starlette answer 400 only for a body they cannot parse (bytes that are not
+        # UTF-8 JSON, a broken multipart form): invalid input, a 422 naming the body like the rest.
+        errors = [{"field": "body", "message": str(exc.detail)}]
+        return problem(422, "The request body could not be read.", errors=errors)
     return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 

@@ -80,7 +80,15 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: _problem(Problem, "The key's user may not do this."),
     404: _problem(Problem, "No such record (or it is in the trash)."),
     422: _problem(Problem, "Invalid parameters or fields; `errors` lists each."),
+    429: _problem(Problem, "Too many requests with this API key; see the Retry-After header."),
 }
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem documents of `statuses` only, for a route that cannot answer the others."""
+    return {status: PROBLEMS[status] for status in statuses}
+
+
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: _problem(DuplicateProblem, "Duplicate e-mail (or phone, or domain)."),
 }

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Header, Path, Response
 from crm_app import routes
 from crm_app.api.deps import DbSession
 from crm_app.api.routes.export import Caller, StreamSession
+from crm_app.api.schemas import problems
 from crm_app.services import calendar_feed
 
 router = APIRouter(tags=["calendar"])
@@ -32,7 +33,11 @@ INVITE_PATH = calendar_feed.INVITE_PATH.removeprefix(routes.API_PREFIX)
 @router.get(
     FEED_PATH,
     response_class=Response,
-    responses={**ICS_RESPONSE, 304: {"description": "Unchanged since the `ETag` you sent."}},
+    responses={
+        **ICS_RESPONSE,
+        304: {"description": "Unchanged since the `ETag` you sent."},
+        **problems(404, 422),
+    },
 )
 def calendar_feed_file(
     token: str,
@@ -63,7 +68,11 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-@router.get(INVITE_PATH, response_class=Response, responses=ICS_RESPONSE)
+@router.get(
+    INVITE_PATH,
+    response_class=Response,
+    responses={**ICS_RESPONSE, **problems(401, 403, 404, 422)},
+)
 def meeting_invite_file(
     activity_id: Annotated[int, Path(ge=1, le=2**63 - 1)], session: StreamSession, caller: Caller
 ) -> Response:
