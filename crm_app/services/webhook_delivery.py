@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import httpx
-from sqlalchemy import func, update
+from sqlalchemy import func, select, text, update
 from sqlmodel import Session
 from standardwebhooks.webhooks import Webhook as Signer
 
@@ -84,10 +84,12 @@ def body_of(delivery: WebhookDelivery) -> str:
     return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
 
 
-@lru_cache
-def _client() -> httpx.Client:
+@lru_cache(maxsize=128)
+def _client(host: str) -> httpx.Client:
     # No proxies from the environment (they would bypass the vetted address) and no redirects
-    # (a 3xx could point anywhere); one client so connections are reused.
+    # (a 3xx could point anywhere). Connections are pooled by address: a client per host name
+    # keeps a TLS connection made (and its certificate checked) for one name from carrying
+    # requests for another name on the same address.
     return httpx.Client(
         timeout=TIMEOUT_SECONDS,
         follow_redirects=False,
@@ -134,7 +136,7 @@ def attempt(
     try:
         # Only the status matters: the body is read (and dropped) only when it is short, so
         # the connection can be reused; a long or endless one just closes the connection.
-        with (client or _client()).stream(
+        with (client or _client(target.host_header)).stream(
             "POST",
             target.pinned_url,
             content=body.encode(),
@@ -159,9 +161,18 @@ def send_delivery(
 ) -> DeliveryStatus | None:
     """Attempt delivery `delivery_id` if it is due (always when `manual`, an admin's
     redelivery), log the attempt and schedule what follows; returns its status after."""
-    delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is None:
+    # The attempt's log need not wait for the disk: a crash that loses it sends the event
+    # again (same webhook-id), which the at-least-once contract allows.
+    session.execute(text("SET LOCAL synchronous_commit = off"))
+    found = session.execute(
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.id == delivery_id)
+        .with_for_update(of=WebhookDelivery)
+    ).first()
+    if found is None:
         return None  # its webhook was deleted
+    delivery, webhook = found
     status = DeliveryStatus(delivery.status)
     now = utcnow()
     if not manual:
@@ -169,8 +180,7 @@ def send_delivery(
             return status
         if delivery.next_attempt_at is None or delivery.next_attempt_at > now + EARLY_SLACK:
             return status
-    webhook = session.get(Webhook, delivery.webhook_id)
-    if webhook is None or not webhook.is_active:
+    if not webhook.is_active:
         delivery.status = DeliveryStatus.gave_up
         delivery.next_attempt_at = None
         delivery.last_error = "The webhook is switched off."
@@ -209,11 +219,12 @@ def _record(
         delivery.status = DeliveryStatus.succeeded
         delivery.next_attempt_at = None
         session.add(delivery)
-        session.execute(
-            update(Webhook)
-            .where(Webhook.id == webhook.id, Webhook.failing_since.is_not(None))
-            .values(failing_since=None)
-        )
+        if webhook.failing_since is not None:  # as read before sending: the streak ends
+            session.execute(
+                update(Webhook)
+                .where(Webhook.id == webhook.id, Webhook.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
         return DeliveryStatus.succeeded
     _schedule_retry(session, delivery, now, manual=manual)
     session.add(delivery)
