@@ -336,7 +336,7 @@ def _send_one(
     recipient.error = message.error
     if outcome is email.Outcome.done:
         status = MessageStatus(message.status)
-        recipient.status = _DONE.get(status, RecipientStatus(status.value)).value
+        recipient.status = (_DONE.get(status) or RecipientStatus(status.value)).value
         recipient.sent_at = message.sent_at
     session.add(recipient)
     return outcome

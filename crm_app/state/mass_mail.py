@@ -97,7 +97,9 @@ class MassMailState(AppState):
         self.view_id = self.template_id = self.problem = ""
         self.audience, self.preview_subject, self.preview_html = {}, "", ""
         self.recipients, self.recipients_of = [], ""
-        return [self._load_page(self._reload), MassMailState.watch]
+        # a list holding None is refused by Reflex: watch only once the page loaded
+        problem = self._load_page(self._reload)
+        return problem if problem is not None else MassMailState.watch
 
     def _refresh_choice(self, session: Session, actor: User) -> None:
         self.problem, self.preview_subject, self.preview_html = "", "", ""

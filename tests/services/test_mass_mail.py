@@ -178,6 +178,18 @@ def test_a_batch_that_runs_again_does_not_send_twice(db, people, newsletter, smt
     assert mass_mail.progress(db, actor=people.mona, campaign_id=campaign.id).sent == 2
 
 
+def test_without_smtp_a_campaign_is_kept_in_the_outbox_and_counts_as_sent(db, people, newsletter):
+    view, template = newsletter
+    campaign = mass_mail.start_campaign(
+        db, actor=people.mona, view_id=view.id, template_id=template.id
+    )
+    assert mass_mail.run_batch(db, campaign.id) == 2
+    progress = mass_mail.progress(db, actor=people.mona, campaign_id=campaign.id)
+    assert (progress.sent, progress.suppressed, progress.pending) == (2, 1, 0)
+    kept = db.exec(select(EmailMessage.status).where(EmailMessage.campaign_id == campaign.id))
+    assert kept.all() == ["kept", "kept"]
+
+
 def test_forged_and_expired_unsubscribe_tokens_are_refused(db):
     token = suppression.make_token("ann@example.com", None)
     payload, signature = token.split(".")
