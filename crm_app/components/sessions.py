@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.components.table import data_table
 from crm_app.state.sessions import SessionsState
 
 
@@ -94,19 +95,10 @@ def sessions_section() -> rx.Component:
                 size="2",
                 color_scheme="gray",
             ),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Device"),
-                        rx.table.column_header_cell("Address"),
-                        rx.table.column_header_cell("Signed in"),
-                        rx.table.column_header_cell("Last seen"),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
+            data_table(
+                "Sessions",
+                ["Device", "Address", "Signed in", "Last seen", ""],
                 rx.table.body(rx.foreach(SessionsState.sessions, _row)),
-                width="100%",
-                aria_label="Sessions",
             ),
             rx.cond(SessionsState.sessions.length() > 1, _end_others()),
             spacing="3",
