@@ -133,56 +133,60 @@ def _recovery_codes() -> rx.Component:
 
 
 def _enrol_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            rx.text(
-                "1. Scan this QR code with an authenticator app (Google Authenticator, "
-                "Microsoft Authenticator, 1Password, Aegis...), or type the secret key into it.",
-                size="2",
-            ),
-            rx.image(
-                src=TwoFactorState.qr_data_uri,
-                alt="QR code to add CRM to your authenticator app",
-                width="12rem",
-                height="12rem",
-                style={"image_rendering": "pixelated", "background": "white"},
-            ),
-            rx.el.label(
-                "Secret key", html_for="two-factor-secret", font_weight="500", font_size="0.875rem"
-            ),
-            rx.input(
-                id="two-factor-secret",
-                value=TwoFactorState.secret,
-                read_only=True,
-                font_family="monospace",
-                width="100%",
-            ),
-            rx.text("2. Enter the 6-digit code the app shows.", size="2"),
-            field(
-                "Code from your app",
-                "code",
-                auto_complete="one-time-code",
-                input_mode="numeric",
-                pattern="[0-9]{6}",
-                max_length=6,
-                required=True,
-                error=TwoFactorState.code_error,
-            ),
-            rx.hstack(
-                rx.button("Confirm", type="submit"),
-                rx.button(
-                    "Cancel",
-                    type="button",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=TwoFactorState.cancel,
-                ),
-            ),
-            spacing="3",
+    return rx.vstack(
+        rx.text(
+            "1. Scan this QR code with an authenticator app (Google Authenticator, Microsoft "
+            "Authenticator, 1Password, Aegis...), or type the secret key into it.",
+            size="2",
+        ),
+        rx.image(
+            src=TwoFactorState.qr_data_uri,
+            alt="QR code to add CRM to your authenticator app",
+            width="12rem",
+            height="12rem",
+            style={"image_rendering": "pixelated", "background": "white"},
+        ),
+        rx.el.label(
+            "Secret key", html_for="two-factor-secret", font_weight="500", font_size="0.875rem"
+        ),
+        rx.input(
+            id="two-factor-secret",
+            value=TwoFactorState.secret,
+            read_only=True,
+            font_family="monospace",
             width="100%",
         ),
-        on_submit=TwoFactorState.confirm,
-        key=TwoFactorState.form_key,
+        rx.form(
+            rx.vstack(
+                rx.text("2. Enter the 6-digit code the app shows.", size="2"),
+                field(
+                    "Code from your app",
+                    "code",
+                    auto_complete="one-time-code",
+                    input_mode="numeric",
+                    pattern="[0-9]{6}",
+                    max_length=6,
+                    required=True,
+                    error=TwoFactorState.code_error,
+                ),
+                rx.hstack(
+                    rx.button("Confirm", type="submit"),
+                    rx.button(
+                        "Cancel",
+                        type="button",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=TwoFactorState.cancel,
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=TwoFactorState.confirm,
+            key=TwoFactorState.form_key,
+            width="100%",
+        ),
+        spacing="3",
         width="100%",
     )
 

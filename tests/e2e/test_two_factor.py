@@ -51,7 +51,7 @@ def test_enrol_then_sign_in_with_a_code_and_once_with_a_recovery_code(new_page, 
         "href", re.compile(r"^data:text/plain")
     )
     page.get_by_role("button", name="I have saved them").click()
-    expect(page.get_by_text("Two-factor authentication is on.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Recovery codes left: ?10"))).to_be_visible()
     expect(codes).to_have_count(0)
 
     sign_out(page)
