@@ -19,6 +19,7 @@ from crm_app.api.routes import (
     calendar,
     contact,
     deal,
+    email_template,
     export,
     health,
     lead,
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
     v1.include_router(calendar.router)
     v1.include_router(report.router)
     v1.include_router(webhook.router)
+    v1.include_router(email_template.router)
     app.include_router(v1)
     app.include_router(auth_cookie.router)
     app.include_router(oidc.router)
