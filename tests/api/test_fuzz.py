@@ -160,6 +160,10 @@ def _creation_bodies(pipeline_id: int) -> dict[str, tuple[str, dict]]:
             "/api/v1/webhooks",
             {"url": "http://127.0.0.1:9/hook", "events": ["contact.created"]},
         ),
+        "/api/v1/email-templates/{template_id}": (
+            "/api/v1/email-templates",
+            {"name": "Gone", "entity": "contact", "subject": "Hi", "body": "Hello"},
+        ),
     }
 
 
@@ -186,9 +190,10 @@ def test_a_deleted_record_of_every_resource_is_404_and_leaves_its_list(
         pipeline_id = client.get(PIPELINE, headers=alice).json()["data"][0]["id"]
         bodies = _creation_bodies(pipeline_id)
         deletable = {path for path, item in schema["paths"].items() if "delete" in item}
-        assert deletable == set(bodies), "a resource with DELETE needs a body to create one here"
+        assert deletable - set(bodies) == set(), "each resource with a DELETE needs a body here"
 
-        for item_path, (collection, body) in bodies.items():
+        for item_path in sorted(deletable):
+            collection, body = bodies[item_path]
             created = client.post(collection, json=body, headers=alice)
             assert created.status_code == 201, (item_path, created.text)
             record = created.json()
