@@ -1,5 +1,6 @@
 """Two-factor sign-in in the browser: enrol from Settings -> Profile with the secret shown as
-text, then sign in with the password and a code from the app, or once with a recovery code."""
+text, then sign in with the password and a code from the app, or once with a recovery code;
+a role that requires it is sent to set it up before anything else."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import pyotp
 from playwright.sync_api import expect
 
+from crm_app.models import AppSetting
 from tests.e2e.conftest import sign_in
 from tests.factories import make_user
 from tests.services.test_two_factor import wrong_code
@@ -80,3 +82,33 @@ def test_enrol_then_sign_in_with_a_code_and_once_with_a_recovery_code(new_page, 
         "That recovery code is not right, or it has been used already."
     )
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_a_role_that_requires_two_factor_is_sent_to_set_it_up_first(new_page, app_server):
+    with app_server.session() as session:
+        session.merge(AppSetting(key="require_2fa_roles", value=["manager"]))
+        session.commit()
+    try:
+        page = new_page()
+        sign_in(page, "mona@example.com")
+        expect(page).to_have_url(re.compile(r"/settings/profile/?$"))
+        expect(page.get_by_role("alert")).to_have_text(
+            "Your role requires two-factor authentication: set it up to continue."
+        )
+        page.goto("/deals")
+        expect(page).to_have_url(re.compile(r"/settings/profile/?$"))
+
+        page.get_by_role("button", name="Set up two-factor authentication").click()
+        secret = page.get_by_label("Secret key").input_value()
+        page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Confirm").click()
+        page.get_by_role("button", name="I have saved them").click()
+        expect(page.get_by_text("so it cannot be turned off")).to_be_visible()
+        expect(page.get_by_role("button", name="Turn off two-factor")).to_have_count(0)
+
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Welcome, Mona Manager")).to_be_visible()
+    finally:
+        with app_server.session() as session:
+            session.delete(session.get(AppSetting, "require_2fa_roles"))
+            session.commit()
