@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from crm_app.models import Account, Contact, Deal, EmailTemplate, Lead, Pipeline, Stage, User
 from crm_app.models.base import utcnow
 from crm_app.services import audit, crud, rich_text
+from crm_app.services.deal_fields import MAX_BIG_ID, MAX_ID
 from crm_app.services.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from crm_app.services.permission import can, require
 
@@ -252,7 +253,8 @@ def record_for(session: Session, *, actor: User, entity: str, record_id: int) ->
     """A live contact, lead or deal the actor may read, or NotFound / Forbidden."""
     if entity not in _MODELS:
         raise ValidationFailed.for_field("entity", "Pick contacts, leads or deals.")
-    if not 0 < int(record_id) < 2**63:
+    largest = MAX_BIG_ID if entity == "contact" else MAX_ID  # contacts have BIGINT ids
+    if not 0 < int(record_id) <= largest:
         raise NotFound(f"No such {entity}.")
     record = crud.for_read(
         session, actor, _MODELS[entity], int(record_id), resource=entity, label=entity

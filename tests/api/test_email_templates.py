@@ -37,6 +37,8 @@ def test_rendering_about_a_record(client, db, people, key_for, bob):
         f"{URL}/{template['id']}/preview", json={"record_id": 999999}, headers=bob
     )
     assert missing.status_code == 404
+    huge = client.post(f"{URL}/{template['id']}/preview", json={"record_id": 2**40}, headers=bob)
+    assert huge.status_code == 404  # beyond a contact id: not found, not a database error
 
 
 def test_reps_may_not_write_templates(client, bob):

@@ -149,3 +149,13 @@ def test_the_record_picker_finds_only_matching_records(db, people):
     make_contact(db, owner=people.bob, first_name="Other", last_name="Person")
     found = email_template.search_records(db, actor=people.vic, entity="contact", q="zebulon")
     assert [label for _, label in found] == ["Zebulon Quux"]
+
+
+@pytest.mark.parametrize("entity", ["lead", "deal"])
+def test_an_id_beyond_an_integer_key_is_not_found(db, people, entity):
+    from crm_app.services.errors import NotFound
+
+    with pytest.raises(NotFound):
+        email_template.preview(
+            db, actor=people.bob, entity=entity, subject="s", body="", record_id=2**40
+        )
