@@ -3,6 +3,8 @@ kept in the outbox without one, sent once however often the job runs, logged on 
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
@@ -12,9 +14,15 @@ from crm_app.services import email, email_template, suppression
 from crm_app.services.errors import ValidationFailed
 from crm_app.settings import get_settings
 from tests.factories import make_contact, make_deal
-from tests.smtp_server import free_port
 
 pytest_plugins = ["tests.smtp_server"]  # the smtp_server fixture
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _jobs(db, task: str) -> list[dict]:
@@ -131,7 +139,7 @@ def test_an_unreachable_server_is_a_temporary_failure_until_the_last_attempt(
     db, people, monkeypatch
 ):
     monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CRM_SMTP_PORT", str(free_port()))  # nothing listens
+    monkeypatch.setenv("CRM_SMTP_PORT", str(_closed_port()))  # nothing listens
     monkeypatch.setenv("CRM_SMTP_TLS", "none")
     get_settings.cache_clear()
     try:
