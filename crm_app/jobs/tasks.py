@@ -175,6 +175,7 @@ def register_lead_tasks(app: procrastinate.App) -> None:
 
 WEBHOOKS_QUEUE = "webhooks"
 SEND_WEBHOOK = "send_webhook"
+DRAIN_WEBHOOK = "drain_webhook"
 # A lost database connection runs the job again; the delivery row decides what it then does.
 SEND_WEBHOOK_RETRY = procrastinate.RetryStrategy(
     max_attempts=10, wait=5, retry_exceptions={OperationalError}
@@ -191,9 +192,19 @@ def send_webhook(delivery_id: int, manual: bool = False) -> None:
         webhook_delivery.send_delivery(session, delivery_id=delivery_id, manual=manual)
 
 
+def drain_webhook(webhook_id: int) -> None:
+    """Send a webhook's due deliveries, one transaction each (queued once per webhook by
+    each transaction that has events for it)."""
+    from crm_app.db import session_scope
+    from crm_app.services import webhook_delivery
+
+    webhook_delivery.drain(webhook_id, session_scope)
+
+
 def register_webhook_tasks(app: procrastinate.App) -> None:
-    """Register the webhook task on `app` (part of `register`)."""
+    """Register the webhook tasks on `app` (part of `register`)."""
     app.task(name=SEND_WEBHOOK, queue=WEBHOOKS_QUEUE, retry=SEND_WEBHOOK_RETRY)(send_webhook)
+    app.task(name=DRAIN_WEBHOOK, queue=WEBHOOKS_QUEUE, retry=SEND_WEBHOOK_RETRY)(drain_webhook)
 
 
 # ---- workflow rules --------------------------------------------------------------------------

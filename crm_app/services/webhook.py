@@ -27,7 +27,7 @@ from crm_app.models import (
     WebhookDelivery,
 )
 from crm_app.models.base import utcnow
-from crm_app.services import audit, crud, events, net_guard
+from crm_app.services import audit, crud, events, net_guard, webhook_delivery
 from crm_app.services.errors import Conflict, NotFound, ValidationFailed
 from crm_app.services.events import WEBHOOK_EVENT_TYPES, DomainEvent
 from crm_app.services.permission import require
@@ -41,6 +41,7 @@ MAX_WEBHOOKS = 200
 DELIVERIES_PAGE = 20
 EDITABLE = frozenset({"url", "events", "is_active"})
 _SUBSCRIBERS = "webhook_subscribers"  # session.info key: (transaction, {type: [webhook ids]})
+_DRAINS = "webhook_drains"  # session.info key: (transaction, {webhook ids with a drain queued})
 
 
 def new_secret() -> str:
@@ -256,9 +257,10 @@ def queue_deliveries(session: Session, event: DomainEvent) -> None:
 def queue_event(
     session: Session, *, webhook_ids: list[int], event_type: str, data: dict[str, Any]
 ) -> list[WebhookDelivery]:
-    """Queue one event, under one event id, for these webhooks: a delivery row and a send job
-    each, in the caller's transaction (also for events no subscription names, such as a
-    workflow rule's "call a webhook")."""
+    """Queue one event, under one event id, for these webhooks: a delivery row each and, once
+    per webhook and transaction, a job draining its due deliveries, in the caller's
+    transaction (also for events no subscription names, such as a workflow rule's "call a
+    webhook")."""
     now = utcnow()
     payload = {"type": event_type, "timestamp": iso_time(now), "data": data}
     event_id = new_event_id()
@@ -275,10 +277,15 @@ def queue_event(
     ]
     session.add_all(deliveries)
     session.flush()
-    from crm_app.jobs import tasks
-
-    for delivery in deliveries:
-        jobs.defer(session, tasks.SEND_WEBHOOK, queue=tasks.WEBHOOKS_QUEUE, delivery_id=delivery.id)
+    transaction = session.get_transaction()
+    held = session.info.get(_DRAINS)
+    if held is None or held[0] is not transaction:
+        held = (transaction, set())
+        session.info[_DRAINS] = held
+    for webhook_id in webhook_ids:
+        if webhook_id not in held[1]:  # a burst of events in one transaction: one job
+            held[1].add(webhook_id)
+            webhook_delivery.queue_drain(session, webhook_id)
     return deliveries
 
 

@@ -6,12 +6,16 @@ races a redelivery, sends the same event (same `webhook-id`) at least once and n
 row backwards: each run locks the row for its attempt. Retries follow the Standard Webhooks
 schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h) until 3 days after the event;
 an endpoint that has failed without a success for 3 days is switched off and its owner told.
+New events go out through one drain job per endpoint and transaction (`drain`, oldest first);
+a retry or an admin's redelivery is a job for that one delivery (`send_delivery`).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -47,6 +51,8 @@ DISABLE_AFTER = timedelta(days=3)
 # A job may run a little before its row's next attempt time (clocks, scheduling); a job much
 # earlier than that is a stale duplicate and leaves the row to the scheduled one.
 EARLY_SLACK = timedelta(seconds=2)
+DRAIN_BUDGET_SECONDS = 5.0  # one drain job holds a worker at most about this long
+ZERO = timedelta(0)
 USER_AGENT = "CRM-Webhooks/1"
 KEEP_ALIVE_BODY_BYTES = 65_536
 
@@ -188,6 +194,88 @@ def send_delivery(
         return DeliveryStatus.gave_up
     outcome = attempt(webhook, delivery, client)
     return _record(session, webhook, delivery, outcome, manual=manual)
+
+
+def next_due(session: Session, webhook_id: int) -> int | None:
+    """The id of the webhook's delivery most overdue for an attempt, locked for this
+    transaction, skipping those another worker holds; None when nothing is due."""
+    return session.execute(
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.webhook_id == webhook_id,
+            WebhookDelivery.status.in_([DeliveryStatus.pending, DeliveryStatus.failed]),
+            WebhookDelivery.next_attempt_at <= utcnow() + EARLY_SLACK,
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalar()
+
+
+def drain(
+    webhook_id: int,
+    transaction: Callable[[], AbstractContextManager[Session]],
+    *,
+    budget_seconds: float = DRAIN_BUDGET_SECONDS,
+    client: httpx.Client | None = None,
+) -> int:
+    """Send the webhook's due deliveries one by one, oldest first, each in a transaction of
+    its own (from `transaction()`), for up to `budget_seconds`; returns how many were tried.
+
+    One job drains an endpoint rather than one job a delivery: a burst of events costs one
+    job. A failure stops the drain (the endpoint is likely down: the rest wait for a drain
+    at the first retry's time rather than each waiting out a timeout now); running out of
+    time queues another drain behind the jobs already waiting."""
+    started = time.monotonic()
+    tried = 0
+    while True:
+        with transaction() as session:
+            if _give_up_if_off(session, webhook_id):
+                return tried
+            delivery_id = next_due(session, webhook_id)
+            if delivery_id is None:
+                return tried
+            status = send_delivery(session, delivery_id=delivery_id, client=client)
+            tried += 1
+            if status is DeliveryStatus.succeeded and time.monotonic() - started < budget_seconds:
+                continue
+            later = utcnow() + (RETRY_DELAYS[0] if status is not DeliveryStatus.succeeded else ZERO)
+            queue_drain(session, webhook_id, at=later)
+            return tried
+
+
+def _give_up_if_off(session: Session, webhook_id: int) -> bool:
+    """True when the webhook is gone or switched off; what waited for it is given up."""
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is not None and webhook.is_active:
+        return False
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.webhook_id == webhook_id,
+            WebhookDelivery.status.in_([DeliveryStatus.pending, DeliveryStatus.failed]),
+        )
+        .values(
+            status=DeliveryStatus.gave_up,
+            next_attempt_at=None,
+            last_error="The webhook is switched off.",
+        )
+    )
+    return True
+
+
+def queue_drain(session: Session, webhook_id: int, *, at: datetime | None = None) -> None:
+    """Queue a drain of the webhook's due deliveries (at `at`, or now), in the caller's
+    transaction."""
+    from crm_app.jobs import tasks
+
+    jobs.defer(
+        session,
+        tasks.DRAIN_WEBHOOK,
+        queue=tasks.WEBHOOKS_QUEUE,
+        schedule_at=at,
+        webhook_id=webhook_id,
+    )
 
 
 def _record(

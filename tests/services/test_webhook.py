@@ -73,6 +73,17 @@ def queued_jobs(db, delivery_id: int) -> list[dict]:
     return [{"args": r.args, "queue": r.queue_name, "scheduled_at": r.scheduled_at} for r in rows]
 
 
+def drain_jobs(db, webhook_id: int) -> list[dict]:
+    rows = db.execute(
+        text(
+            "SELECT queue_name, scheduled_at FROM procrastinate_jobs "
+            "WHERE task_name = 'drain_webhook' AND (args->>'webhook_id')::int = :id ORDER BY id"
+        ),
+        {"id": webhook_id},
+    ).all()
+    return [{"queue": r.queue_name, "scheduled_at": r.scheduled_at} for r in rows]
+
+
 def send(db, delivery: WebhookDelivery, **kwargs) -> DeliveryStatus | None:
     status = webhook_delivery.send_delivery(db, delivery_id=delivery.id, **kwargs)
     db.flush()
@@ -127,8 +138,8 @@ def test_creating_a_contact_queues_one_delivery_with_the_record_as_the_api_shows
     assert delivery.payload["type"] == "contact.created"
     assert delivery.payload["timestamp"].endswith("Z")
     assert delivery.payload["data"] == ContactPublic.model_validate(contact).model_dump(mode="json")
-    [job] = queued_jobs(db, delivery.id)
-    assert job["queue"] == "webhooks"
+    [job] = drain_jobs(db, hook.webhook.id)
+    assert job["queue"] == "webhooks" and job["scheduled_at"] is None
 
 
 def test_events_nobody_subscribed_to_queue_nothing(db, people, hook):
@@ -225,7 +236,7 @@ def test_a_failed_attempt_is_logged_and_retried_later_with_the_same_webhook_id(
     assert (
         before + timedelta(seconds=4) < delivery.next_attempt_at < utcnow() + timedelta(seconds=6)
     )
-    _first, retry_job = queued_jobs(db, delivery.id)
+    [retry_job] = queued_jobs(db, delivery.id)
     assert retry_job["scheduled_at"] == delivery.next_attempt_at
     assert hook.webhook.failing_since is not None
 
@@ -281,7 +292,7 @@ def test_a_delivery_gives_up_three_days_after_its_event(db, people, hook, receiv
     delivery.created_at = utcnow() - timedelta(days=3)
     assert send(db, delivery) == DeliveryStatus.gave_up
     assert delivery.next_attempt_at is None
-    assert len(queued_jobs(db, delivery.id)) == 1  # the first one only
+    assert queued_jobs(db, delivery.id) == []  # no retry
 
 
 def test_an_endpoint_failing_for_three_days_is_switched_off_and_its_owner_told(
@@ -440,3 +451,45 @@ def test_a_bulk_change_queues_a_delivery_per_changed_record_with_one_lookup(db, 
     assert sorted(d.payload["data"]["id"] for d in found) == sorted(contact_ids)
     assert {d.payload["data"]["owner_id"] for d in found} == {people.bob.id}
     assert len(lookups) == 1  # the subscribed webhooks, once for the whole change
+
+
+def test_a_burst_of_events_is_one_drain_job_that_sends_them_oldest_first(
+    db, people, hook, receiver
+):
+    from contextlib import nullcontext
+
+    for name in ("Ada", "Bea", "Cy"):
+        contacts.create_contact(db, actor=people.alice, data={"first_name": name})
+    assert len(drain_jobs(db, hook.webhook.id)) == 1
+    assert webhook_delivery.drain(hook.webhook.id, lambda: nullcontext(db)) == 3
+    names = [json.loads(r.body)["data"]["first_name"] for r in receiver.received]
+    assert names == ["Ada", "Bea", "Cy"]
+    assert {d.status for d in deliveries(db)} == {DeliveryStatus.succeeded}
+
+
+def test_a_drain_stops_at_a_failure_and_comes_back_at_the_first_retry(db, people, hook, receiver):
+    from contextlib import nullcontext
+
+    receiver.status = 500
+    for name in ("Ada", "Bea"):
+        contacts.create_contact(db, actor=people.alice, data={"first_name": name})
+    before = utcnow()
+    assert webhook_delivery.drain(hook.webhook.id, lambda: nullcontext(db)) == 1
+    assert len(receiver.received) == 1
+    first, untried = deliveries(db)
+    assert (first.status, untried.status) == (DeliveryStatus.failed, DeliveryStatus.pending)
+    later = drain_jobs(db, hook.webhook.id)[-1]["scheduled_at"]
+    assert before + timedelta(seconds=4) < later < utcnow() + timedelta(seconds=6)
+
+
+def test_a_drain_for_a_switched_off_webhook_gives_its_deliveries_up(db, people, hook, receiver):
+    from contextlib import nullcontext
+
+    contacts.create_contact(db, actor=people.alice, data={"first_name": "Ada"})
+    webhook.update_webhook(
+        db, actor=people.alice, webhook_id=hook.webhook.id, data={"is_active": False}
+    )
+    assert webhook_delivery.drain(hook.webhook.id, lambda: nullcontext(db)) == 0
+    [delivery] = deliveries(db)
+    db.refresh(delivery)
+    assert delivery.status == DeliveryStatus.gave_up and receiver.received == []
