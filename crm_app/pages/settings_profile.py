@@ -105,6 +105,36 @@ def _password_form() -> rx.Component:
     )
 
 
+def _email_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            field(
+                "New e-mail",
+                "email",
+                type="email",
+                default_value=ProfileState.me_email,
+                required=True,
+                auto_complete="email",
+                error=ProfileState.email_error,
+            ),
+            field(
+                "Your password",
+                "email_password",
+                type="password",
+                required=True,
+                auto_complete="current-password",
+                error=ProfileState.email_password_error,
+            ),
+            rx.button("Change e-mail", type="submit"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=ProfileState.change_email,
+        key=ProfileState.email_form_key,
+        width="100%",
+    )
+
+
 FEED_NOTE = (
     "Copy this URL now: it is shown only this once. Add it in your calendar app as a "
     "subscription (Google: Other calendars -> From URL; Outlook: Add calendar -> Subscribe "
@@ -176,6 +206,11 @@ def profile() -> rx.Component:
             "Password",
             "Changing it signs you out everywhere else; this browser stays signed in.",
             _password_form(),
+        ),
+        _section(
+            "E-mail",
+            "You sign in with it. Changing it signs you out everywhere else.",
+            _email_form(),
         ),
         _section(
             "Calendar feed",

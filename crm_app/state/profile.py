@@ -23,6 +23,9 @@ class ProfileState(AppState):
     # Bumped to re-mount a form, so its inputs show the saved values (or go blank).
     profile_form_key: int = 0
     password_form_key: int = 0
+    email_error: str = ""
+    email_password_error: str = ""
+    email_form_key: int = 0
     has_calendar_feed: bool = False
     calendar_url: str = ""  # a new feed URL, shown once: only its hash is kept
 
@@ -96,6 +99,30 @@ class ProfileState(AppState):
             return error_event(error)
         self.password_form_key += 1
         return rx.toast.success("Password changed. Your other sessions have been signed out.")
+
+    @rx.event
+    def change_email(self, form: dict):
+        """Change one's sign-in e-mail (with the password); other sessions end, this one stays."""
+        self.email_error = self.email_password_error = ""
+        try:
+            with self._actor_session() as (session, actor):
+                saved = user.change_email(
+                    session,
+                    actor=actor,
+                    user_id=actor.id,
+                    email=str(form.get("email", ""))[:320],
+                    current_password=str(form.get("email_password", ""))[:200],
+                    keep_token=self._session_token(),
+                    ip=self._client_ip(),
+                )
+                self._show_user(session, saved)
+        except DomainError as error:
+            found = {e.field: e.message for e in error.errors}
+            self.email_error = found.get("email", "")
+            self.email_password_error = found.get("current_password", "")
+            return None if found else error_event(error)
+        self.email_form_key += 1
+        return rx.toast.success("E-mail changed. Your other sessions have been signed out.")
 
     @rx.event
     def create_calendar_feed(self):

@@ -93,3 +93,19 @@ def test_a_deactivated_users_open_tab_leaves_by_itself(new_page, app_server):
     expect(dee).to_have_url(re.compile(r"/login\?next=%2Fdeals%2Flist"), timeout=LEAVES_WITHIN_MS)
     print(f"tab left {time.monotonic() - deactivated_at:.1f} s after its user was deactivated")
     expect(dee.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_changing_ones_e_mail_signs_the_other_tabs_out(new_page, app_server):
+    _person(app_server, "Eve Mover", "eve@example.com")
+    other = _signed_in(new_page, "eve@example.com", "Eve Mover")
+    this = _signed_in(new_page, "eve@example.com", "Eve Mover")
+    this.goto("/settings/profile")
+
+    this.get_by_label("New e-mail").fill("eve.mover@example.com")
+    this.get_by_label("Your password").fill(app_server.password)
+    this.get_by_role("button", name="Change e-mail").click()
+
+    expect(this.get_by_text("E-mail changed.")).to_be_visible()
+    expect(other).to_have_url(re.compile(r"/login"), timeout=LEAVES_WITHIN_MS)
+    this.reload()
+    expect(this.get_by_label("New e-mail")).to_have_value("eve.mover@example.com")
