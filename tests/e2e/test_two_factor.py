@@ -1,6 +1,7 @@
 """Two-factor sign-in in the browser: enrol from Settings -> Profile with the secret shown as
 text, then sign in with the password and a code from the app, or once with a recovery code;
-a role that requires it is sent to set it up before anything else."""
+an admin requires it for a role on Settings -> Security, and that role's people are sent to set
+it up before anything else."""
 
 from __future__ import annotations
 
@@ -85,9 +86,15 @@ def test_enrol_then_sign_in_with_a_code_and_once_with_a_recovery_code(new_page, 
 
 
 def test_a_role_that_requires_two_factor_is_sent_to_set_it_up_first(new_page, app_server):
+    admin = new_page()
+    sign_in(admin, app_server.admin_email)
+    expect(admin.get_by_role("heading", name="Welcome, Alice Admin")).to_be_visible()
+    admin.goto("/settings/security")
+    admin.get_by_role("checkbox", name="Manager").click()
+    admin.get_by_role("button", name="Save", exact=True).click()
+    expect(admin.get_by_text("Saved. Those roles must now use two-factor.")).to_be_visible()
     with app_server.session() as session:
-        session.merge(AppSetting(key="require_2fa_roles", value=["manager"]))
-        session.commit()
+        assert session.get(AppSetting, "require_2fa_roles").value == ["manager"]
     try:
         page = new_page()
         sign_in(page, "mona@example.com")
