@@ -229,10 +229,9 @@ def turn_off(
         raise ValidationFailed("Two-factor authentication is already off.")
     if is_required(session, actor):
         raise Forbidden("Your role requires two-factor authentication, so it stays on.")
-    proof = proof.strip()
-    if _TOTP_SHAPE.match(proof):
+    if _TOTP_SHAPE.match(proof.strip()):
         error = _check(session, actor, proof, allow_recovery=False)
-    else:
+    else:  # a password, as typed: spaces around it are part of it
         right = verify_password(actor.password_hash, proof[:200])
         error = _limited(session, actor, right=right)
     if isinstance(error, RateLimited):
@@ -256,6 +255,7 @@ def complete_sign_in(
 ) -> auth.SignInOutcome:
     """Check the code (or a recovery code) for a sign-in whose password was right; a right
     one uses up the pending token and yields the hand-off code for the session cookie."""
+    code = code.strip()
     row = session.exec(
         select(AuthToken)
         .where(
