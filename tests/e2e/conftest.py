@@ -18,7 +18,6 @@ from crm_app.settings import PROJECT_ROOT
 from tests.conftest import SERVER_URL, drop_database, recreate_database
 from tests.factories import PASSWORD
 
-
 METRICS_TOKEN = "e2e-metrics-token"
 
 
@@ -77,13 +76,14 @@ def app_server(tmp_path_factory, sso_provider) -> Iterator[E2E]:
         make_people(session)
         session.commit()
     port = _free_port()
+    # another folder lets two runs build side by side, each with its own server log
+    web_dir = os.environ.get("CRM_E2E_WEB_DIR", ".web-e2e")
     with running_server(
         database_url=url,
         port=port,
         data_dir=tmp_path_factory.mktemp("e2e-data"),
-        log_path=PROJECT_ROOT / "data" / "e2e-server.log",
-        # another folder lets two runs build side by side
-        web_dir=PROJECT_ROOT / os.environ.get("CRM_E2E_WEB_DIR", ".web-e2e"),
+        log_path=PROJECT_ROOT / "data" / f"e2e-server{web_dir.removeprefix('.web-e2e')}.log",
+        web_dir=PROJECT_ROOT / web_dir,
         # every test signs in from 127.0.0.1, mostly as the same few people
         extra_env={
             "CRM_SIGN_IN_IP_LIMIT": "100000",
