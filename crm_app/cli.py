@@ -81,6 +81,26 @@ def _cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_user_reset_2fa(args: argparse.Namespace) -> int:
+    from crm_app.db import session_scope
+    from crm_app.services import two_factor
+    from crm_app.services.auth import find_user_by_email
+    from crm_app.services.errors import DomainError
+
+    with session_scope() as session:
+        user = find_user_by_email(session, args.email)
+        if user is None:
+            print(f"No user with e-mail {args.email}.", file=sys.stderr)
+            return 1
+        try:
+            two_factor.reset_for_user(session, actor=None, user_id=user.id)
+        except DomainError as error:
+            print(error.message, file=sys.stderr)
+            return 1
+        print(f"Two-factor is off for {user.email}; their sessions have ended.")
+    return 0
+
+
 def _cmd_api_key_create(args: argparse.Namespace) -> int:
     from crm_app.db import session_scope
     from crm_app.services import api_key
@@ -358,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     create.set_defaults(func=_cmd_user_create)
+    reset_2fa = user.add_parser(
+        "reset-2fa", help="turn two-factor off for a user who lost their phone and codes"
+    )
+    reset_2fa.add_argument("--email", required=True)
+    reset_2fa.set_defaults(func=_cmd_user_reset_2fa)
 
     key = sub.add_parser("api-key", help="manage API keys").add_subparsers(
         dest="action", required=True

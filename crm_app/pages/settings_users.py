@@ -150,6 +150,12 @@ def _actions(row: rx.Var) -> rx.Component:
                 (status == "Invited") | (status == "No password"),
                 rx.menu.item("Resend invitation", on_click=UserAdminState.resend(row["id"])),
             ),
+            rx.cond(
+                row["two_factor"] == "yes",
+                rx.menu.item(
+                    "Reset two-factor…", on_click=UserAdminState.ask("reset_2fa", row["id"])
+                ),
+            ),
         ),
     )
 
@@ -211,19 +217,33 @@ def _pager() -> rx.Component:
 
 
 def _confirm_dialog() -> rx.Component:
-    deactivating = UserAdminState.confirm_kind == "deactivate"
+    kind = UserAdminState.confirm_kind
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(
-                rx.cond(deactivating, "Deactivate ", "Reset the password of "),
+                rx.match(
+                    kind,
+                    ("deactivate", "Deactivate "),
+                    ("reset_2fa", "Reset two-factor of "),
+                    "Reset the password of ",
+                ),
                 UserAdminState.confirm_name,
                 "?",
             ),
             rx.alert_dialog.description(
-                rx.cond(
-                    deactivating,
-                    "They can no longer sign in. Their open sessions end at once. "
-                    "Their records stay.",
+                rx.match(
+                    kind,
+                    (
+                        "deactivate",
+                        "They can no longer sign in. Their open sessions end at once. "
+                        "Their records stay.",
+                    ),
+                    (
+                        "reset_2fa",
+                        "For someone who lost their phone and recovery codes: two-factor "
+                        "turns off and their open sessions end. If their role requires it, "
+                        "they set it up again at their next sign-in.",
+                    ),
                     "Their open sessions end at once, and you get a link to send them "
                     "to pick a new password.",
                 )
@@ -231,7 +251,12 @@ def _confirm_dialog() -> rx.Component:
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.button(
-                    rx.cond(deactivating, "Deactivate", "Reset password"),
+                    rx.match(
+                        kind,
+                        ("deactivate", "Deactivate"),
+                        ("reset_2fa", "Reset two-factor"),
+                        "Reset password",
+                    ),
                     color_scheme="red",
                     on_click=UserAdminState.confirm,
                 ),

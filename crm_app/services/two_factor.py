@@ -39,10 +39,12 @@ from crm_app.services.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    NotFound,
     RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
+from crm_app.services.permission import require
 from crm_app.settings import get_settings
 
 ISSUER = "CRM"
@@ -245,6 +247,39 @@ def turn_off(
         session, actor=actor, action="two_factor_disabled", entity="user", entity_id=actor.id, ip=ip
     )
     return None
+
+
+def reset_for_user(
+    session: Session, *, actor: User | None, user_id: int, ip: str | None = None
+) -> User:
+    """An admin turns two-factor off for someone who lost their phone and recovery codes; the
+    user's sessions end, and they enrol again at their next sign-in if their role requires it.
+
+    `actor=None` is the `crm user reset-2fa` command run on the server (the break-glass for the
+    last admin)."""
+    if actor is not None:
+        require(session, actor, "user", "manage")
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("No such user.")
+    if actor is not None and user.id == actor.id:
+        raise ValidationFailed("Turn off your own two-factor authentication in your profile.")
+    if not is_enabled(user) and user.totp_secret is None:
+        raise ValidationFailed(f"{user.name} does not use two-factor authentication.")
+    user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
+    session.add(user)
+    session.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    auth.end_all_sessions(session, user_id=user.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="two_factor_reset",
+        entity="user",
+        entity_id=user.id,
+        ip=ip,
+        actor_label=None if actor is not None else "crm user reset-2fa",
+    )
+    return user
 
 
 # --- the second step of sign-in -------------------------------------------------------------

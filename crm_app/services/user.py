@@ -100,6 +100,7 @@ class UserRow:
     status: str
     last_login: str
     version: int
+    two_factor: bool = False
 
 
 def list_users(
@@ -140,6 +141,7 @@ def list_users(
                 status=status,
                 last_login=user.last_login_at.isoformat() if user.last_login_at else "",
                 version=user.version,
+                two_factor=user.totp_enabled_at is not None,
             )
         )
     return result, total

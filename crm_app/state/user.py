@@ -6,7 +6,7 @@ from datetime import datetime
 
 import reflex as rx
 
-from crm_app.services import invitation, user
+from crm_app.services import invitation, two_factor, user
 from crm_app.services.errors import Conflict, DomainError, ValidationFailed
 from crm_app.services.permission import require
 from crm_app.state.audit import local_time
@@ -14,7 +14,7 @@ from crm_app.state.base import AppState, error_event
 
 PAGE_SIZE = 25
 NO_TEAM = "none"  # the "no team" choice: a select item's value cannot be empty
-CONFIRMS = ("deactivate", "reset")
+CONFIRMS = ("deactivate", "reset", "reset_2fa")
 
 
 def _last_sign_in(iso: str, tz: str) -> str:
@@ -67,6 +67,7 @@ class UserAdminState(AppState):
                 "last_login": _last_sign_in(u.last_login, actor.timezone),
                 "version": str(u.version),
                 "is_me": "yes" if u.id == actor.id else "",
+                "two_factor": "yes" if u.two_factor else "",
             }
             for u in found
         ]
@@ -175,6 +176,10 @@ class UserAdminState(AppState):
                     done = user.set_active(
                         session, actor=actor, user_id=target, active=False, ip=self._client_ip()
                     )
+                elif kind == "reset_2fa":
+                    done = two_factor.reset_for_user(
+                        session, actor=actor, user_id=target, ip=self._client_ip()
+                    )
                 else:
                     issued = invitation.admin_password_reset(
                         session, actor=actor, user_id=target, ip=self._client_ip()
@@ -184,6 +189,10 @@ class UserAdminState(AppState):
             return error_event(error)
         if kind == "deactivate":
             return rx.toast.success(f"{done.name} is deactivated.")
+        if kind == "reset_2fa":
+            return rx.toast.success(
+                f"Two-factor is off for {done.name}; their sessions have ended."
+            )
         self._show_link(f"Password reset link for {issued.user.name}", issued.url)
         return rx.toast.success("Their sessions have ended. Send them the link.")
 

@@ -276,3 +276,37 @@ def test_a_password_reset_link_does_not_skip_the_code(db, people):
     assert two_factor.complete_sign_in(
         db, token=outcome.second_factor_token, code=pyotp.TOTP(secret).now()
     ).handoff_code
+
+
+def test_an_admin_resets_two_factor_for_someone_who_lost_their_phone(db, people):
+    enrol(db, people.bob)
+    token = auth.start_session(db, user=people.bob)
+
+    two_factor.reset_for_user(db, actor=people.alice, user_id=people.bob.id, ip="10.0.0.9")
+
+    assert not two_factor.is_enabled(people.bob) and people.bob.totp_secret is None
+    assert db.exec(select(RecoveryCode).where(RecoveryCode.user_id == people.bob.id)).all() == []
+    assert auth.authenticate(db, token) is None  # their sessions ended
+    # the next sign-in needs only the password again
+    outcome = auth.sign_in(db, email="bob@example.com", password=PASSWORD, ip="10.0.0.1")
+    assert outcome.handoff_code is not None
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "two_factor_reset")).one()
+    assert (event.actor_id, event.entity_id) == (people.alice.id, people.bob.id)
+
+
+def test_only_user_managers_reset_two_factor_and_not_their_own(db, people):
+    enrol(db, people.bob)
+    enrol(db, people.alice)
+    with pytest.raises(Forbidden):
+        two_factor.reset_for_user(db, actor=people.carol, user_id=people.bob.id)
+    with pytest.raises(ValidationFailed, match="your own"):
+        two_factor.reset_for_user(db, actor=people.alice, user_id=people.alice.id)
+    assert two_factor.is_enabled(people.bob) and two_factor.is_enabled(people.alice)
+
+
+def test_the_server_command_resets_two_factor_for_the_last_admin(db, people):
+    enrol(db, people.alice)
+    two_factor.reset_for_user(db, actor=None, user_id=people.alice.id)
+    assert not two_factor.is_enabled(people.alice)
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "two_factor_reset")).one()
+    assert event.actor_label == "crm user reset-2fa"

@@ -129,3 +129,20 @@ def test_only_an_admin_sets_the_required_roles(db, people):
     manager.policy_roles = ["rep"]  # as a hand-crafted event would send
     assert "Only an admin" in str(manager.save())
     assert two_factor.required_roles(db) == ["manager"]
+
+
+def test_the_users_page_offers_a_two_factor_reset_only_for_those_who_use_it(db, people):
+    from crm_app.state.user import UserAdminState
+
+    enrol(db, people.bob)
+    page = state_of(UserAdminState, db, people.alice, "/settings/users")
+    page.load()
+    flags = {row["email"]: row["two_factor"] for row in page.rows}
+    assert flags["bob@example.com"] == "yes" and flags["carol@example.com"] == ""
+
+    page.ask("reset_2fa", str(people.bob.id))
+    assert page.confirm_kind == "reset_2fa" and page.confirm_name == people.bob.name
+    page.confirm()
+
+    assert not two_factor.is_enabled(people.bob)
+    assert {r["email"]: r["two_factor"] for r in page.rows}["bob@example.com"] == ""
