@@ -54,7 +54,19 @@ def _message_dialog() -> rx.Component:
                 rx.text(rx.text.strong("Status: "), S.opened["status"], size="2"),
                 rx.cond(
                     S.opened["headers"] != "",
-                    rx.code_block(S.opened["headers"], language="log", wrap_long_lines=True),
+                    # plain text in a <pre>: a code block would pull a syntax highlighter
+                    rx.el.pre(
+                        S.opened["headers"],
+                        aria_label="Headers",
+                        white_space="pre-wrap",
+                        word_break="break-all",
+                        font_size="12px",
+                        padding="0.5rem",
+                        border_radius="4px",
+                        background="var(--gray-a3)",
+                        width="100%",
+                        margin="0",
+                    ),
                 ),
                 rendered_message(S.opened["subject"], S.opened["html"], label="Message body"),
                 rx.dialog.close(rx.button("Close", variant="soft")),
