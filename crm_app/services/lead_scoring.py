@@ -395,23 +395,8 @@ def update_rule(
     rule = _get_rule(session, rule_id)
     crud.check_version(rule, version)
     values = _clean_rule(data, partial=True)
-    diff = audit.diff({k: getattr(rule, k) for k in values}, values)
-    if not diff:
+    if not crud.apply_changes(session, actor, rule, values, entity="lead_scoring_rule"):
         return rule
-    for key, value in values.items():
-        setattr(rule, key, value)
-    rule.version += 1
-    rule.updated_at = utcnow()
-    session.add(rule)
-    audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="lead_scoring_rule",
-        entity_id=rule.id,
-        changes=diff,
-    )
-    session.flush()
     schedule_rescore(session)
     return rule
 

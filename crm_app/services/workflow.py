@@ -653,22 +653,7 @@ def update_rule(
         values = {"is_active": bool(data["is_active"])}
     else:
         values = _values(session, data)
-    diff = audit.diff({k: getattr(rule, k) for k in values}, values)
-    if diff:
-        for key, value in values.items():
-            setattr(rule, key, value)
-        rule.version += 1
-        rule.updated_at = utcnow()
-        session.add(rule)
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity="workflow",
-            entity_id=rule.id,
-            changes=diff,
-        )
-        session.flush()
+    crud.apply_changes(session, actor, rule, values, entity="workflow")
     session.info.pop(RULES_CACHE_KEY, None)
     return rule
 
