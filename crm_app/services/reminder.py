@@ -1,4 +1,5 @@
-"""Reminders: when an activity's reminder time comes, its owner is told once, in the app.
+"""Reminders: when an activity's reminder time comes, its owner is told once, in the app and
+by e-mail.
 
 The worker calls `fire_due_reminders` every few seconds. Each call claims the due rows with
 `FOR UPDATE SKIP LOCKED` and marks them sent in the same transaction as the notifications, so
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from crm_app import routes
 from crm_app.models import Activity, ActivityKind, Notification, User
 from crm_app.models.base import utcnow
+from crm_app.settings import get_settings
 
 KIND = "reminder"
 BATCH = 500
@@ -100,6 +102,8 @@ def _claim_due(session: Session, now: datetime, limit: int) -> list[Any]:
                 Activity.account_id,
                 User.timezone,
                 User.is_active,
+                User.email,
+                User.name,
             )
             .outerjoin(User, User.id == Activity.owner_id)
             # the partial index ix_activities_reminder_due serves these first two conditions
@@ -116,6 +120,16 @@ def _claim_due(session: Session, now: datetime, limit: int) -> list[Any]:
     )
 
 
+def _mail_reminder(session: Session, row: Any, *, title: str, body: str, link: str) -> None:
+    """The owner's reminder by e-mail too (kept in Settings -> Outbox without SMTP)."""
+    from crm_app.services import email  # imported here: e-mail builds on activities
+
+    url = get_settings().base_url.rstrip("/") + link
+    lines = [f"Hello {row.name},", "", title + ".", *([body] if body else [])]
+    lines += ["", f"Open it: <{url}>"]
+    email.send_system(session, to=row.email, subject=title, text="\n".join(lines) + "\n")
+
+
 def fire_due_reminders(session: Session, *, now: datetime | None = None, limit: int = BATCH) -> int:
     """Notify the owner of every live, open activity whose reminder is due and not yet sent
     (at most `limit` of them), and mark them sent; returns how many were marked. Done and
@@ -129,23 +143,19 @@ def fire_due_reminders(session: Session, *, now: datetime | None = None, limit: 
     for row in rows:
         if row.owner_id is None or not row.is_active:
             continue  # no one to tell: it is marked sent all the same, not retried forever
-        session.add(
-            Notification(
-                user_id=row.owner_id,
-                kind=KIND,
-                title=reminder_title(row, zone=zone_of(row.timezone), now=now),
-                body=f"At {row.location}"[:300] if row.location else "",
-                link=activity_link(
-                    deal_id=row.deal_id,
-                    lead_id=row.lead_id,
-                    contact_id=row.contact_id,
-                    account_id=row.account_id,
-                ),
-            )
+        title = reminder_title(row, zone=zone_of(row.timezone), now=now)
+        body = f"At {row.location}"[:300] if row.location else ""
+        link = activity_link(
+            deal_id=row.deal_id,
+            lead_id=row.lead_id,
+            contact_id=row.contact_id,
+            account_id=row.account_id,
         )
-        # E-mail reminders: once the app sends e-mail (a later issue), queue the owner's
-        # reminder e-mail here, in this same transaction, so it goes out exactly when the
-        # in-app notification does (and never twice).
+        notice = Notification(user_id=row.owner_id, kind=KIND, title=title, body=body, link=link)
+        session.add(notice)
+        # the e-mail is queued in this same transaction: it goes out exactly when the in-app
+        # notification appears, and never twice
+        _mail_reminder(session, row, title=title, body=body, link=link)
     session.execute(
         update(Activity)
         .where(Activity.id.in_([row.id for row in rows]))

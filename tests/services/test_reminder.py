@@ -43,6 +43,19 @@ def test_a_due_reminder_tells_its_owner_once(db, people):
     assert task.reminder_sent_at is not None
 
 
+def test_a_due_reminder_is_e_mailed_to_its_owner_once_with_a_link(db, people):
+    from crm_app.models import EmailMessage
+
+    deal = make_deal(db, owner=people.bob, name="Atlas")
+    due_call(db, people.bob, subject="Call Ada", deal_id=deal.id, due_at=NOW + timedelta(hours=1))
+    fire_due_reminders(db, now=NOW)
+    fire_due_reminders(db, now=NOW + timedelta(minutes=5))
+
+    [mail] = db.exec(select(EmailMessage).where(EmailMessage.to_address == "bob@example.com"))
+    assert mail.subject == "Reminder: Call Ada — due 14:00"
+    assert f"/deals/{deal.id}>" in mail.text and mail.text.startswith("Hello Bob")
+
+
 def test_a_reminder_waits_until_its_time(db, people):
     due_call(db, people.bob, reminder_at=NOW + timedelta(seconds=1))
     due_call(db, people.bob, reminder_at=None, due_at=NOW)
