@@ -64,8 +64,8 @@ def fits(value: Any, hint: Any) -> bool:
         return numeric or (isinstance(value, int) and not isinstance(value, bool))
     if hint is float:
         return isinstance(value, int | float | str) and not isinstance(value, bool)
-    if hint is str:
-        return isinstance(value, str)
+    if hint is str:  # a page may pass a number (a row's id) where the handler takes text
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
     if hint is dict or origin is dict:
         if isinstance(value, dict) and FORM_DATA_ENTRIES_KEY in value:
             return _is_form_entries(value)

@@ -21,6 +21,8 @@ SQLModel.metadata.naming_convention = {
 
 # E-mails are matched case-insensitively, so schemas hand them to services already lowercased.
 LowerEmail = Annotated[EmailStr, AfterValidator(str.lower)]
+# The largest id of an INTEGER key: a larger number names no row (PostgreSQL refuses it).
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.tokens import hash_token, new_token
 from crm_app.models import ApiKey, User
-from crm_app.models.base import utcnow
+from crm_app.models.base import MAX_ID, utcnow
 from crm_app.services import audit
 from crm_app.services.errors import NotFound, ValidationFailed
 from crm_app.services.permission import can, require
@@ -79,6 +79,8 @@ def list_keys(session: Session, *, actor: User, include_revoked: bool = True) ->
 
 def revoke_key(session: Session, *, actor: User, key_id: int) -> ApiKey:
     """Revoke a key: from now on it gets 401. Owners revoke their own; admins any."""
+    if not 0 < key_id <= MAX_ID:
+        raise NotFound("No such key.")
     key = session.get(ApiKey, key_id, with_for_update=True)
     if key is None or (key.user_id != actor.id and not can(session, actor, "user", "manage")):
         raise NotFound("No such key.")

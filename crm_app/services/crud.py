@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, SQLModel
 
 from crm_app.models import User
-from crm_app.models.base import utcnow
+from crm_app.models.base import MAX_ID, utcnow
 from crm_app.services import audit, events, notification
 from crm_app.services.errors import Forbidden, Match, NotFound, StaleVersion, ValidationFailed
 from crm_app.services.permission import require
@@ -47,14 +47,11 @@ def emit(
         )
 
 
-MAX_ID = 2**31 - 1  # record ids are PostgreSQL integers
-
-
 def get_live(
     session: Session, model: type[T], record_id: int, *, label: str, lock: bool = False
 ) -> T:
     """The record with this id that is not in the trash, or NotFound."""
-    if not 0 < record_id <= MAX_ID:  # PostgreSQL would refuse the number itself
+    if not 0 < record_id <= MAX_ID:
         raise NotFound(f"No such {label}.")
     record = session.get(model, record_id, with_for_update=lock)
     if record is None or getattr(record, "deleted_at", None) is not None:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from crm_app import routes
 from crm_app.models import Notification, User
-from crm_app.models.base import utcnow
+from crm_app.models.base import MAX_ID, utcnow
 
 SHOWN = 20  # the newest ones the bell lists
 
@@ -43,6 +43,8 @@ def mark_read(session: Session, *, actor: User, notification_id: int | None = No
     mine = [Notification.user_id == actor.id, Notification.read_at.is_(None)]
     if notification_id is None:
         session.execute(update(Notification).where(*mine).values(read_at=utcnow()))
+        return None
+    if not 0 < notification_id <= MAX_ID:
         return None
     link = session.execute(
         select(Notification.link).where(

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.tokens import hash_token
 from crm_app.models import User, UserSession
-from crm_app.models.base import utcnow
+from crm_app.models.base import MAX_ID, utcnow
 from crm_app.services import audit
 from crm_app.services.auth import end_all_sessions
 from crm_app.services.errors import NotFound, ValidationFailed
@@ -114,6 +114,8 @@ def end_session(
 ) -> None:
     """End one of the actor's other sessions (this browser's is ended by signing out)."""
     current_hash = hash_token(current_token) if current_token else ""
+    if not 0 < session_id <= MAX_ID:
+        raise NotFound("This session has already ended.")
     target = session.exec(
         select(UserSession).where(UserSession.id == session_id, *_live(actor.id, utcnow()))
     ).first()

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from crm_app.models import Account, Contact, Tag, User
+from crm_app.models.base import MAX_ID
 from crm_app.services import account, audit, contact, normalize
 from crm_app.services.errors import NotFound, ValidationFailed
 from crm_app.services.permission import require
@@ -122,6 +123,8 @@ def _locked(session: Session, actor: User, entity: str, record_id: int) -> Any:
     """The live record, locked so that two people tagging it at once both keep their tag."""
     model, resource, label, _update, _id_keyword = _kind(entity)
     require(session, actor, resource, "read")
+    if not 0 < record_id <= MAX_ID:
+        raise NotFound(f"No such {label}.")
     record = session.get(model, record_id, with_for_update=True, populate_existing=True)
     if record is None or record.deleted_at is not None:
         raise NotFound(f"No such {label}.")

@@ -109,9 +109,11 @@ class RecordPage(ActivityComposer, AppState, mixin=True):
     def _open(self, session: Session, actor: User) -> None:
         try:
             # the [id] of /contacts/[id] and /accounts/[id]: the last segment of the path
-            self.record_id = int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:20])
-            if not 0 < self.record_id < self._id_limit():
+            record_id = int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:20])
+            if not 0 < record_id < self._id_limit():
                 raise ValueError("out of range")
+            # kept only when valid: the page's other handlers act on it
+            self.record_id = record_id
             record = self._fetch(session, actor)
         except ValueError:
             self.problem = "This address does not name a record."
@@ -261,6 +263,8 @@ class RecordPage(ActivityComposer, AppState, mixin=True):
     @rx.event
     def more_deals(self):
         """The next ten deals."""
+        if not self.can_see_deals:  # set by pages that list deals (not deals or leads)
+            return None
         return self._more("deals", self._deals)
 
     @rx.event

@@ -134,7 +134,7 @@ class MyWorkState(AppState):
     @rx.event
     def set_kinds(self, value: str | list[str]):
         """Tasks, meetings, or both."""
-        if value in {c.value for c in KIND_FILTERS}:
+        if isinstance(value, str) and value in {c.value for c in KIND_FILTERS}:
             self.kinds, self.limit = str(value), PAGE
             return self._refresh()
         return None
@@ -150,7 +150,7 @@ class MyWorkState(AppState):
     @rx.event
     def set_related(self, value: str | list[str]):
         """Only work about deals, leads, contacts or companies."""
-        if value in {c.value for c in RELATED_FILTERS}:
+        if isinstance(value, str) and value in {c.value for c in RELATED_FILTERS}:
             self.related_kind, self.limit = str(value), PAGE
             return self._refresh()
         return None

@@ -172,7 +172,7 @@ class ReportFilters(AppState, mixin=True):
     @rx.event
     def set_range(self, value: str | list[str]):
         """A preset range, or Custom (then the two dates)."""
-        if value in {c.value for c in RANGES}:
+        if isinstance(value, str) and value in {c.value for c in RANGES}:
             self.range_preset = str(value)
             if value != CUSTOM or (self.date_from and self.date_to):
                 return self._refresh()

@@ -15,15 +15,18 @@ import json
 import uuid
 from typing import Any
 
+from reflex.state import State
 from simple_websocket import AioClient, ConnectionClosed
 
 from crm_app import routes
+from crm_app.state.base import AppState  # imported here, not in an event loop: see below
 
 # A handler of ours that touches no data and answers with a script only it sends: sent after
 # each event, its answer marks the end of that event's answers (one tab's events run in order).
 SENTINEL_HANDLER = "sign_out"
 # The generic toast Reflex sends when a handler raised (its id in the toast's options).
 BACKEND_ERROR = "backend_error"
+HOME = {"pathname": "/", "asPath": "/"}
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace, also the socket's path
 
 
@@ -37,9 +40,12 @@ class _Client(AioClient):
 
 
 def app_state_name() -> str:
-    """The full name of AppState, the parent of every signed-in page's state."""
-    from crm_app.state.base import AppState
+    """The full name of AppState, the parent of every signed-in page's state.
 
+    State classes register in a context variable Reflex sets on first use: defining them
+    inside `asyncio.run` would set it in the loop's copy of the context only, and every state
+    imported after the loop would fail.
+    """
     return AppState.get_full_name()
 
 
@@ -76,7 +82,10 @@ class EventSocket:
         )
         opened = await self._ws.receive(timeout=10)
         assert opened and opened.startswith("0"), f"no Engine.IO open packet: {opened!r}"
-        await self._ws.send(f"40{NAMESPACE},")
+        # Like a browser tab, hydrate on connect (the event rides in the CONNECT packet): a
+        # tab's first other event would otherwise rehydrate and run the claimed page's on_load.
+        hydrate = {"name": f"{State.get_full_name()}.hydrate", "payload": {}, "router_data": HOME}
+        await self._ws.send(f"40{NAMESPACE}," + json.dumps({"event": hydrate}))
         connected = await self._ws.receive(timeout=10)
         assert connected and connected.startswith(f"40{NAMESPACE},"), f"refused: {connected!r}"
         self._reader = asyncio.create_task(self._read())

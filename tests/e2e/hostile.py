@@ -207,6 +207,9 @@ def _values(kind: str, ids: list[int], keys: list[str], me: int) -> list[Any]:
         BIG,
         SQL,
         TEMPLATE,
+        ids[0],  # other types: a number, nothing, an object, a list
+        -1,
+        HUGE_INT,
         None,
         {"owner_id": me},
         [texts[0]],

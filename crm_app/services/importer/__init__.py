@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from crm_app.models import ImportJob, Role, User
+from crm_app.models.base import MAX_ID
 from crm_app.services.errors import Forbidden, NotFound
 from crm_app.services.importer import storage, undo
 from crm_app.services.importer.entities import spec_for
@@ -55,6 +56,8 @@ def can_import(session: Session, actor: User) -> list[str]:
 
 def get_job(session: Session, *, actor: User, job_id: int, lock: bool = False) -> ImportJob:
     """An import the actor started (any import, for an admin); NotFound otherwise."""
+    if not 0 < job_id <= MAX_ID:
+        raise NotFound("No such import.")
     job = session.get(ImportJob, job_id, with_for_update=lock)
     if job is None or (actor.role != Role.admin and job.created_by != actor.id):
         raise NotFound("No such import.")
