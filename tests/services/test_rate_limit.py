@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from crm_app.models import RateLimitCounter
 from crm_app.services import rate_limit
@@ -17,6 +17,13 @@ from crm_app.services.rate_limit import RetryAfter
 MINUTE = timedelta(minutes=1)
 # The start of a one-minute window, so tests place hits at known offsets into it.
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_counters(db):
+    """Start from an empty table: API tests commit their keys' counters (they count in a
+    transaction of their own); this test's transaction rolls the deletion back."""
+    db.exec(delete(RateLimitCounter))
 
 
 def hit(db, key="203.0.113.7", at=T0, limit=3, window=MINUTE, bucket="test"):
