@@ -11,6 +11,7 @@ open packet, the CONNECT of Reflex's namespace (`40/_event,`), pings answered wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -63,8 +64,17 @@ def backend_errors(updates: list[dict[str, Any]]) -> list[str]:
     return [json.dumps(u)[:300] for u in updates if BACKEND_ERROR in json.dumps(u)]
 
 
+class CutOff(ConnectionError):
+    """The server ended this tab's socket (a tab on a signed-in page without a live session
+    is sent away: crm_app/state/session_watch.py)."""
+
+
+RECONNECTS = 50  # a visitor's tab on signed-in pages is cut off every few seconds
+
+
 class EventSocket:
-    """One browser tab: its own client token, optionally a session cookie."""
+    """One browser tab: its own client token, optionally a session cookie. Cut off by the
+    server, it connects again and sends the event again, as a hostile script would."""
 
     def __init__(self, base_url: str, *, session_token: str | None = None) -> None:
         self.url = base_url.replace("http://", "ws://", 1)
@@ -74,8 +84,14 @@ class EventSocket:
         self._updates: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._ws: _Client | None = None
         self._reader: asyncio.Task | None = None
+        self.reconnects = 0
 
     async def __aenter__(self) -> EventSocket:
+        await self._connect()
+        return self
+
+    async def _connect(self) -> None:
+        self._updates = asyncio.Queue()
         headers = [("Cookie", self.cookie)] if self.cookie else []
         self._ws = await _Client.connect(
             f"{self.url}{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}", headers=headers
@@ -88,33 +104,42 @@ class EventSocket:
         await self._ws.send(f"40{NAMESPACE}," + json.dumps({"event": hydrate}))
         connected = await self._ws.receive(timeout=10)
         assert connected and connected.startswith(f"40{NAMESPACE},"), f"refused: {connected!r}"
-        self._reader = asyncio.create_task(self._read())
-        return self
+        self._reader = asyncio.create_task(self._read(self._ws, self._updates))
+
+    async def _reconnect(self) -> None:
+        self.reconnects += 1
+        if self.reconnects > RECONNECTS:
+            msg = f"cut off more than {RECONNECTS} times"
+            raise ConnectionError(msg)
+        await self.__aexit__(None, None, None)
+        await self._connect()
 
     async def __aexit__(self, *exc_info) -> None:
         if self._reader is not None:
             self._reader.cancel()
         if self._ws is not None and self._ws.connected:
-            await self._ws.close()
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.close()
 
-    async def _read(self) -> None:
-        assert self._ws is not None
+    async def _read(self, ws: _Client, updates: asyncio.Queue) -> None:
         try:
             while True:
-                packet = await self._ws.receive()
+                packet = await ws.receive()
                 if packet is None:
                     continue
                 if packet == "2":  # Engine.IO ping
-                    await self._ws.send("3")
+                    await ws.send("3")
+                elif packet.startswith(f"41{NAMESPACE}"):  # the server left the namespace
+                    break
                 elif packet.startswith(f"42{NAMESPACE},"):
                     name, *args = json.loads(packet[len(NAMESPACE) + 3 :])
                     if name == "event" and args:
                         self.received.append(args[0])
-                        await self._updates.put(args[0])
+                        await updates.put(args[0])
         except ConnectionClosed:
             pass
         finally:
-            await self._updates.put(None)  # the server went away
+            await updates.put(None)  # cut off
 
     async def send(self, name: str, payload: dict[str, Any], router_data: dict[str, Any]) -> None:
         """Fire one event without waiting for its answers."""
@@ -130,9 +155,22 @@ class EventSocket:
         *,
         timeout: float = 60,
     ) -> list[dict[str, Any]]:
-        """Fire one event and return the updates it caused (up to the sentinel's answer)."""
-        await self.send(name, payload, router_data)
-        await self.send(f"{app_state_name()}.{SENTINEL_HANDLER}", {}, router_data)
+        """Fire one event and return the updates it caused (up to the sentinel's answer); a
+        tab cut off on the way connects again and fires it again."""
+        while True:
+            try:
+                return await self._call_once(name, payload, router_data, timeout=timeout)
+            except CutOff:
+                await self._reconnect()
+
+    async def _call_once(
+        self, name: str, payload: dict[str, Any], router_data: dict[str, Any], *, timeout: float
+    ) -> list[dict[str, Any]]:
+        try:
+            await self.send(name, payload, router_data)
+            await self.send(f"{app_state_name()}.{SENTINEL_HANDLER}", {}, router_data)
+        except ConnectionClosed as error:
+            raise CutOff(str(error)) from None
         # The sentinel handler answers like the sentinel: wait for both answers then.
         expected = 2 if name.endswith(f".{SENTINEL_HANDLER}") else 1
         updates: list[dict[str, Any]] = []
@@ -148,8 +186,8 @@ class EventSocket:
         while expected:
             update = await self._updates.get()
             if update is None:
-                msg = f"the event socket closed while {name} ran"
-                raise ConnectionError(msg)
+                msg = f"the server cut the socket off while {name} ran"
+                raise CutOff(msg)
             if is_sentinel_answer(update):
                 expected -= 1
                 # the sentinel may share an update with what the event still changed
