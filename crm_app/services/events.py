@@ -10,14 +10,11 @@ fast: no network, no e-mail, just rows and deferred jobs.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session
-
-log = logging.getLogger(__name__)
 
 # Every event type a webhook may subscribe to (issue 7); workflow rules see these and a few
 # internal ones (e.g. "lead.score_changed").
@@ -88,12 +85,7 @@ def _load_listeners() -> None:
     import importlib
 
     for module in LISTENER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:  # a listener module not written yet
-            if error.name != module:
-                raise
-            log.debug("no listener module %s", module)
+        importlib.import_module(module)
 
 
 _loaded = False
