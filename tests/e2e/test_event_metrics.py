@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import httpx
 
 from tests.e2e.conftest import METRICS_TOKEN
-from tests.e2e.event_socket import EventSocket, app_state_name
+from tests.e2e.event_socket import EventSocket, app_state_name, run_in_own_loop
 
 
 def _guard_count(base_url: str) -> float:
@@ -36,7 +35,7 @@ async def _fire_guard(base_url: str, times: int) -> None:
 def test_each_event_handler_run_is_timed_by_handler_on_metrics(app_server):
     before = _guard_count(app_server.base_url)
 
-    asyncio.run(_fire_guard(app_server.base_url, times=3))
+    run_in_own_loop(_fire_guard(app_server.base_url, times=3))
 
     assert _guard_count(app_server.base_url) == before + 3
     body = httpx.get(

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from crm_app.models import User
 from crm_app.services import auth
-from tests.e2e.event_socket import EventSocket, backend_errors
+from tests.e2e.event_socket import EventSocket, backend_errors, run_in_own_loop
 from tests.e2e.hostile import (
     Seeded,
     Target,
@@ -148,7 +148,7 @@ def test_a_visitor_calling_every_handler_changes_and_learns_nothing(app_server, 
         before = fingerprint(session)
     every = targets()  # before the event loop: importing states needs Reflex's context
     started = time.monotonic()
-    run = asyncio.run(_run_as(app_server.base_url, every, None, seeded, me=0))
+    run = run_in_own_loop(_run_as(app_server.base_url, every, None, seeded, me=0))
     print(f"visitor: {len(run.exercised)} handlers in {time.monotonic() - started:.0f}s")
 
     assert _leaks(run, seeded.record_marks + seeded.private_marks) == []
@@ -176,7 +176,7 @@ def test_a_viewer_calling_every_handler_changes_only_their_own_things_and_sees_n
         before = fingerprint(session, own_rows=own_rows)
     every = targets()
     started = time.monotonic()
-    run = asyncio.run(_run_as(app_server.base_url, every, token, seeded, me=me))
+    run = run_in_own_loop(_run_as(app_server.base_url, every, token, seeded, me=me))
     print(f"viewer: {len(run.exercised)} handlers in {time.monotonic() - started:.0f}s")
 
     assert _leaks(run, seeded.private_marks) == []
