@@ -349,12 +349,10 @@ def send_templated(
     entity: str,
     record_id: int,
     to: str | None = None,
-    depth: int = 0,
 ) -> EmailMessage:
     """Queue one templated message about a record (the workflow rules' "send an e-mail"),
     to `to` or the record's own address; a suppressed address gets a `suppressed` message
-    and no activity. `depth` is the workflow chain's; an e-mail starts no rule itself."""
-    del depth
+    and no activity."""
     template = email_template.get_template(session, actor=actor, template_id=template_id)
     if template.entity != entity:
         raise ValidationFailed.for_field(

@@ -134,6 +134,7 @@ def _create_task(session, author, entity, record, action, rule) -> str:
 
 
 def _send_email(session, author, entity, record, action, rule) -> str:
+    from crm_app.models.email import MessageStatus
     from crm_app.services import email
 
     message = email.send_templated(
@@ -142,8 +143,9 @@ def _send_email(session, author, entity, record, action, rule) -> str:
         template_id=action.template_id,
         entity=entity,
         record_id=record.id,
-        depth=session.info.get(workflow.DEPTH_KEY, 0),
     )
+    if message.status == MessageStatus.suppressed:
+        return f"Not sent: {message.to_address} unsubscribed"
     return f"Sent “{message.subject}” to {message.to_address}"
 
 

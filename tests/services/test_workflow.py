@@ -140,6 +140,36 @@ def test_a_new_record_fires_only_when_the_conditions_hold(db, people):
     assert hot.tags == ["referral"] and cold.tags == []
 
 
+def test_a_rule_e_mails_the_record_from_a_template_and_says_when_the_address_unsubscribed(
+    db, people
+):
+    from crm_app.models import EmailMessage, Suppression
+    from crm_app.services import email_template
+
+    template = email_template.create_template(
+        db,
+        actor=people.alice,
+        data={"name": "Hi", "entity": "contact", "subject": "Hi {{ contact.first_name }}"},
+    )
+    rule(
+        db,
+        people.alice,
+        {"kind": "field_changed", "entity": "contact", "field": "title"},
+        [{"kind": "send_email", "template_id": template.id}],
+    )
+    ada = make_contact(db, owner=people.bob, first_name="Ada", email="ada@example.com")
+    gone = make_contact(db, owner=people.bob, first_name="Bo", email="bo@example.com")
+    db.add(Suppression(email="bo@example.com", reason="unsubscribed"))
+    for person in (ada, gone):
+        contact.update_contact(db, actor=people.bob, contact_id=person.id, data={"title": "CTO"})
+
+    sent, skipped = run_queued(db)
+    assert sent.actions_done == ["Sent “Hi Ada” to ada@example.com"]
+    assert skipped.actions_done == ["Not sent: bo@example.com unsubscribed"]
+    statuses = dict(db.exec(select(EmailMessage.to_address, EmailMessage.status)).all())
+    assert statuses == {"ada@example.com": "queued", "bo@example.com": "suppressed"}
+
+
 def test_a_field_changing_to_a_value_fires_and_other_changes_do_not(db, people):
     vip = rule(
         db,
