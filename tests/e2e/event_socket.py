@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json
 import uuid
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from reflex.state import State
 from simple_websocket import AioClient, ConnectionClosed
@@ -34,9 +31,6 @@ HOME = {"pathname": "/", "asPath": "/"}
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace, also the socket's path
 
 
-T = TypeVar("T")
-
-
 class _Client(AioClient):
     """simple_websocket's client leaves a frame that came in one read with the handshake's
     answer (here the Engine.IO open packet) unread until more data arrives: read it now."""
@@ -44,15 +38,6 @@ class _Client(AioClient):
     async def _connect(self) -> None:
         await super()._connect()
         self.connected = await self._handle_events()
-
-
-def run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run` in a thread of its own, in a copy of this context (where the states are
-    registered): while browser tests run, Playwright's sync API keeps an event loop running
-    in the main thread, where `asyncio.run` refuses to start."""
-    context = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(context.run, asyncio.run, coroutine).result()
 
 
 def app_state_name() -> str:

@@ -7,7 +7,8 @@ import re
 import httpx
 
 from tests.e2e.conftest import METRICS_TOKEN
-from tests.e2e.event_socket import EventSocket, app_state_name, run_in_own_loop
+from tests.e2e.event_socket import EventSocket, app_state_name
+from tests.loop import run_in_own_loop
 
 
 def _guard_count(base_url: str) -> float:

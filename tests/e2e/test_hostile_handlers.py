@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from crm_app.models import User
 from crm_app.services import auth
-from tests.e2e.event_socket import EventSocket, backend_errors, run_in_own_loop
+from tests.e2e.event_socket import EventSocket, backend_errors
 from tests.e2e.hostile import (
     Seeded,
     Target,
@@ -32,6 +32,7 @@ from tests.e2e.hostile import (
     state_classes,
     targets,
 )
+from tests.loop import run_in_own_loop
 
 SOCKETS = 4  # tabs working side by side; one tab's events run one after another
 TIME_LIMIT = 300  # seconds for one role's whole run

@@ -18,6 +18,8 @@ DAVE = "dave@example.com"
 def test_a_reminder_coming_due_shows_on_the_bell_without_a_reload(new_page, app_server):
     page = new_page()
     sign_in(page, DAVE)
+    # the first sign-in on a cold server can take several seconds on a busy machine
+    expect(page.get_by_role("heading", name="Welcome, Dave Rep")).to_be_visible(timeout=20_000)
     expect(page.get_by_role("button", name="Notifications", exact=True)).to_be_visible()
     page.evaluate("window.notReloaded = true")
     with app_server.session() as session:

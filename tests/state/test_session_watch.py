@@ -14,6 +14,7 @@ from crm_app.state import session_watch
 from crm_app.state.auth import LoginState
 from crm_app.state.base import AppState
 from crm_app.state.session_watch import SessionWatch
+from tests.loop import run_in_own_loop
 
 
 class FakeNamespace:
@@ -69,7 +70,7 @@ def connect(watch: SessionWatch, sid: str, token: str | None, path: str) -> None
     namespace = watch.namespace
     namespace._static_router_data[sid] = {"headers": {"cookie": cookie}}
     namespace.sid_to_token[sid] = f"tab-{sid}"
-    asyncio.run(namespace.on_event(sid, {"name": "x", "router_data": {"pathname": path}}))
+    run_in_own_loop(namespace.on_event(sid, {"name": "x", "router_data": {"pathname": path}}))
 
 
 async def check_and_let_closes_run(watch: SessionWatch) -> int:
@@ -86,7 +87,7 @@ def test_a_tab_whose_session_ended_is_sent_to_sign_in_and_cut_off(watch, db, peo
     connect(watch, "a", live, "/contacts")
     connect(watch, "b", ended, "/deals/12")
 
-    assert asyncio.run(check_and_let_closes_run(watch)) == 1
+    assert run_in_own_loop(check_and_let_closes_run(watch)) == 1
 
     [(token, update)] = watch.namespace.emitted
     assert token == "tab-b"
@@ -95,7 +96,7 @@ def test_a_tab_whose_session_ended_is_sent_to_sign_in_and_cut_off(watch, db, peo
     assert watch.app.sio.disconnected == ["b"]
     # whatever it sends now is not served
     handled_before = len(watch.namespace.handled)
-    asyncio.run(watch.namespace.on_event("b", {"router_data": {"pathname": "/contacts"}}))
+    run_in_own_loop(watch.namespace.on_event("b", {"router_data": {"pathname": "/contacts"}}))
     assert len(watch.namespace.handled) == handled_before
 
 
@@ -106,7 +107,7 @@ def test_a_deactivated_users_tab_is_sent_away(watch, db, people):
     db.flush()
     connect(watch, "c", token, "/")
 
-    assert asyncio.run(check_and_let_closes_run(watch)) == 1
+    assert run_in_own_loop(check_and_let_closes_run(watch)) == 1
 
 
 def test_tabs_on_public_pages_and_live_sessions_are_left_alone(watch, db, people):
@@ -115,19 +116,19 @@ def test_tabs_on_public_pages_and_live_sessions_are_left_alone(watch, db, people
     connect(watch, "live", token, "/contacts")
     connect(watch, "signing-in", "an-old-revoked-token", routes.LOGIN)
 
-    assert asyncio.run(check_and_let_closes_run(watch)) == 0
+    assert run_in_own_loop(check_and_let_closes_run(watch)) == 0
     assert watch.namespace.emitted == []
 
 
 def test_a_tab_on_a_signed_in_page_with_no_session_cookie_is_sent_away(watch, db, people):
     connect(watch, "anon", None, "/reports")
 
-    assert asyncio.run(check_and_let_closes_run(watch)) == 1
+    assert run_in_own_loop(check_and_let_closes_run(watch)) == 1
 
 
 def test_disconnected_sockets_are_forgotten(watch, db, people):
     connect(watch, "gone", None, "/reports")
     del watch.namespace._static_router_data["gone"]
 
-    assert asyncio.run(check_and_let_closes_run(watch)) == 0
+    assert run_in_own_loop(check_and_let_closes_run(watch)) == 0
     assert "gone" not in watch.paths
