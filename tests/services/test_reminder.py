@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, text
 from sqlmodel import Session, select
 
-from crm_app.models import Activity, Notification, User, utcnow
+from crm_app.models import Activity, EmailMessage, Notification, User, utcnow
 from crm_app.services.reminder import fire_due_reminders
 from tests.factories import make_activity, make_contact, make_deal, make_user
 
@@ -168,6 +168,17 @@ def _committed_owner_with_due_tasks(engine, count: int) -> int:
 
 def _remove_owner(engine, owner_id: int) -> None:
     with Session(engine) as session:
+        # the reminder e-mails and their send jobs too: other tests count messages and jobs
+        mails = select(EmailMessage.id).join(User, User.email == EmailMessage.to_address)
+        mail_ids = list(session.exec(mails.where(User.id == owner_id)))
+        session.execute(
+            text(
+                "DELETE FROM procrastinate_jobs WHERE task_name = 'send_email'"
+                " AND (args->>'message_id')::bigint = ANY(:ids)"
+            ),
+            {"ids": mail_ids},
+        )
+        session.execute(delete(EmailMessage).where(EmailMessage.id.in_(mail_ids)))
         session.execute(delete(Activity).where(Activity.owner_id == owner_id))
         session.execute(delete(User).where(User.id == owner_id))  # notifications cascade
         session.commit()
