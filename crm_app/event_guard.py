@@ -80,9 +80,7 @@ def fits(value: Any, hint: Any) -> bool:
 
 def mismatched(handler: Any, payload: dict[str, Any]) -> list[str]:
     """The payload's arguments that do not fit the handler's annotations."""
-    hints = handler._type_hints
-    if hints is None:
-        hints = typing.get_type_hints(handler.fn)
+    hints = handler._get_type_hints()  # resolved once per handler, cached by Reflex
     return [name for name, value in payload.items() if not fits(value, hints.get(name, Any))]
 
 

@@ -64,17 +64,20 @@ def error_event(error: DomainError) -> rx.event.EventSpec:
     return rx.toast.error(error.message, duration=6000)
 
 
-def session_token_of(state: rx.State) -> str | None:
-    """The session cookie of the tab's websocket connection."""
-    raw = state.router.headers.cookie
-    if not raw:
+def session_token_in(cookie_header: str | None) -> str | None:
+    """The session token in a Cookie header, or None."""
+    if not cookie_header:
         return None
     try:
-        jar = SimpleCookie(raw)
+        morsel = SimpleCookie(cookie_header).get(routes.SESSION_COOKIE)
     except CookieError:
         return None
-    morsel = jar.get(routes.SESSION_COOKIE)
     return morsel.value if morsel else None
+
+
+def session_token_of(state: rx.State) -> str | None:
+    """The session cookie of the tab's websocket connection."""
+    return session_token_in(state.router.headers.cookie)
 
 
 def client_ip_of(state: rx.State) -> str | None:

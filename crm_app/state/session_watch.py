@@ -35,7 +35,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import reflex as rx
@@ -46,6 +45,7 @@ from crm_app import routes
 from crm_app.auth.tokens import hash_token
 from crm_app.db import get_engine
 from crm_app.services import session_list
+from crm_app.state.base import session_token_in
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +56,6 @@ LEAVE_SCRIPT = (
     f"window.location.replace('{routes.LOGIN}?next=' + "
     "encodeURIComponent(window.location.pathname + window.location.search))"
 )
-
-
-def session_token_in(cookie_header: str | None) -> str | None:
-    """The session token in a Cookie header, or None."""
-    if not cookie_header:
-        return None
-    try:
-        morsel = SimpleCookie(cookie_header).get(routes.SESSION_COOKIE)
-    except CookieError:
-        return None
-    return morsel.value if morsel else None
 
 
 def _live_hashes(token_hashes: set[str]) -> set[str]:
