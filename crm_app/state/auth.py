@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import reflex as rx
 
 from crm_app import routes
@@ -20,6 +22,7 @@ class LoginState(rx.State):
     use_recovery: bool = False  # a recovery code instead of the app's code
     # Server-side only: lets this tab try codes for 5 minutes, useless without a right one.
     _second_factor_token: str = ""
+    _second_factor_until: float = 0.0  # time.monotonic() when that token lapses
     sso_label: str = ""  # the button's text; "" when SSO is not configured
     sso_href: str = ""
     sso_required: bool = False  # the password form is hidden
@@ -35,6 +38,7 @@ class LoginState(rx.State):
             outcome = auth.sign_in(session, email=email, password=password, ip=ip)
         if outcome.second_factor_token:
             self._second_factor_token = outcome.second_factor_token
+            self._second_factor_until = time.monotonic() + auth.SECOND_FACTOR_SECONDS
             self.awaiting_code, self.use_recovery = True, False
             return None
         if outcome.error is not None or outcome.handoff_code is None:
@@ -58,7 +62,8 @@ class LoginState(rx.State):
                 self._clear_second_factor()
             self.error = outcome.error.message if outcome.error else "Sign-in failed."
             return None
-        self._second_factor_token, self.is_submitting = "", True
+        self._clear_second_factor()
+        self.is_submitting = True
         next_path = self.router.url.query_parameters.get("next", routes.DASHBOARD)
         return rx.call_script(handoff_script(outcome.handoff_code, next_path))
 
@@ -75,13 +80,16 @@ class LoginState(rx.State):
 
     def _clear_second_factor(self) -> None:
         self._second_factor_token, self.awaiting_code, self.use_recovery = "", False, False
+        self._second_factor_until = 0.0
 
     @rx.event
     def redirect_if_signed_in(self):
-        """on_load: a visitor who is already signed in goes straight to the app."""
-        self.error = ""
+        """on_load: a visitor who is already signed in goes straight to the app. A code step
+        still pending survives a reload (or a load that lands after the password went in)."""
         self.is_submitting = False
-        self._clear_second_factor()
+        if time.monotonic() >= self._second_factor_until:
+            self._clear_second_factor()
+            self.error = ""
         with session_scope() as session:
             user = auth.authenticate(session, session_token_of(self))
             self._show_sso(session)
