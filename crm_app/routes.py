@@ -51,6 +51,7 @@ AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
 AUTH_OIDC_START = "/auth/oidc/start"
 AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
+AUTH_OIDC_CONNECT = "/auth/oidc/connect"  # a signed-in user connects their provider account
 API_PREFIX = "/api/v1"
 API_DOCS = "/api/v1/docs"
 EXPORT = "/exports/{entity}.csv"  # entity: contacts | accounts; a list's query string
@@ -91,6 +92,15 @@ def oidc_start(next_path: str | None = None) -> str:
 def login_sso_error(reason: str) -> str:
     """The sign-in page showing why a single sign-on failed (a code, not free text)."""
     return f"{LOGIN}?sso_error={quote(reason)}"
+
+
+def profile_sso(*, error: str | None = None) -> str:
+    """The profile page after connecting single sign-on: done, or why not (a code)."""
+    return (
+        f"{SETTINGS_PROFILE}?sso_error={quote(error)}"
+        if error
+        else f"{SETTINGS_PROFILE}?sso=connected"
+    )
 
 
 def safe_next(next_path: str | None) -> str:

@@ -26,8 +26,9 @@ class UserIdentity(SQLModel, table=True):
 
 
 class OidcLogin(SQLModel, table=True):
-    """A sign-in sent to the provider and not yet back: its state (stored hashed), the nonce
-    and PKCE verifier the answer must match, and where to go afterwards. Used once."""
+    """A sign-in (or a connection from a profile) sent to the provider and not yet back: its
+    state (stored hashed), the nonce and PKCE verifier the answer must match, and where to go
+    afterwards. Used once."""
 
     __tablename__ = "oidc_logins"
 
@@ -36,6 +37,11 @@ class OidcLogin(SQLModel, table=True):
     nonce: str = Field(max_length=128)
     code_verifier: str = Field(max_length=128)
     next_path: str = Field(default="/", max_length=2000)
+    # Set when a signed-in user connects their provider account from their profile: the
+    # answer links that account to this user instead of signing anyone in.
+    link_user_id: int | None = Field(
+        default=None, foreign_key="users.id", ondelete="CASCADE", index=True
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,4 +1,5 @@
-"""`/settings/profile`: one's own name, time zone, password and calendar feed."""
+"""`/settings/profile`: one's own name, time zone, password, e-mail, calendar feed, sessions,
+two-factor and single sign-on."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import reflex as rx
 
 from crm_app import routes
 from crm_app.components.layout import protected_page
+from crm_app.components.oidc import sso_section
 from crm_app.components.sessions import sessions_section
 from crm_app.components.settings_nav import settings_page
 from crm_app.components.two_factor import two_factor_section
 from crm_app.components.ui import field, link_box
+from crm_app.state.oidc import SsoConnectionState
 from crm_app.state.profile import ProfileState
 
 # Static, so the ~600 names ship once with the page rather than in every tab's state.
@@ -196,7 +199,11 @@ def _calendar_feed() -> rx.Component:
     )
 
 
-@rx.page(route=routes.SETTINGS_PROFILE, title="Profile · CRM", on_load=ProfileState.load)
+@rx.page(
+    route=routes.SETTINGS_PROFILE,
+    title="Profile · CRM",
+    on_load=[ProfileState.load, SsoConnectionState.load_identities],
+)
 @protected_page("Settings")
 def profile() -> rx.Component:
     """Name, time zone, password, calendar feed."""
@@ -220,4 +227,5 @@ def profile() -> rx.Component:
         ),
         sessions_section(),
         two_factor_section(),
+        sso_section(),
     )

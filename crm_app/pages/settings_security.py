@@ -61,6 +61,21 @@ def _single_sign_on() -> rx.Component:
             S.sso_message != "",
             rx.callout(S.sso_message, icon="triangle_alert", color_scheme="red", role="alert"),
         ),
+        rx.cond(S.sso_configured & (S.not_connected_count > 0), _not_connected()),
+    )
+
+
+def _not_connected() -> rx.Component:
+    return rx.callout(
+        rx.text(
+            S.not_connected_text,
+            " They connect it on Settings → Profile; once it is required, they cannot sign "
+            "in until they have.",
+        ),
+        icon="info",
+        color_scheme=rx.cond(S.require_sso, "amber", "gray"),
+        role="status",
+        aria_label="People without single sign-on",
     )
 
 

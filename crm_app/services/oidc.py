@@ -2,9 +2,11 @@
 
 A person is identified by the provider's (issuer, subject), never by e-mail alone: e-mails
 change and can be reused. The e-mail is trusted once, to link an invited user's first sign-in,
-and only when the provider says it verified it. A sign-in in progress lives in `oidc_logins`
-(state stored hashed, nonce, PKCE verifier), used at most once, and the browser that started
-it must bring the same state back in a cookie.
+and only when the provider says it verified it. Anyone else connects their provider account
+while signed in, from their profile: the same round trip, bound to their user and session.
+
+A sign-in in progress lives in `oidc_logins` (state stored hashed, nonce, PKCE verifier), used
+at most once, and the browser that started it must bring the same state back in a cookie.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
@@ -23,10 +25,10 @@ from crm_app import routes
 from crm_app.auth import oidc as protocol
 from crm_app.auth.tokens import hash_token
 from crm_app.models import AppSetting, AuthToken, OidcLogin, User, UserIdentity
-from crm_app.models.base import utcnow
+from crm_app.models.base import MAX_ID, utcnow
 from crm_app.services import audit
 from crm_app.services.auth import find_user_by_email, start_session
-from crm_app.services.errors import DomainError, ErrorCode, ValidationFailed
+from crm_app.services.errors import DomainError, ErrorCode, NotFound, ValidationFailed
 from crm_app.services.permission import require
 from crm_app.settings import get_settings
 
@@ -45,6 +47,8 @@ MESSAGES = {
     "invalid": "The sign-in provider's answer could not be verified. Try again or ask an admin.",
     "unavailable": "The sign-in provider cannot be reached right now. Try again later.",
     "not_configured": "Single sign-on is not set up for this workspace.",
+    "taken": "That account at the sign-in provider is already connected to another user.",
+    "not_signed_in": "You were signed out before the provider answered: sign in and try again.",
 }
 
 
@@ -68,9 +72,14 @@ def is_configured() -> bool:
     return get_settings().sso_enabled
 
 
+def provider_label() -> str:
+    """What the workspace calls its sign-in provider (CRM_OIDC_LABEL)."""
+    return get_settings().oidc_label
+
+
 def button_label() -> str:
     """The text of the sign-in page's SSO button."""
-    return f"Sign in with {get_settings().oidc_label}"
+    return f"Sign in with {provider_label()}"
 
 
 def redirect_uri() -> str:
@@ -99,8 +108,11 @@ class SsoStart:
     state: str
 
 
-def begin(session: Session, *, next_path: str | None) -> SsoStart:
-    """Record a new sign-in (state, nonce, PKCE verifier) and build the provider's URL."""
+def begin(session: Session, *, next_path: str | None, connect: User | None = None) -> SsoStart:
+    """Record a new sign-in (state, nonce, PKCE verifier) and build the provider's URL. With
+    `connect`, a signed-in user's: the answer connects the provider account to them."""
+    if connect is not None:
+        next_path = routes.profile_sso()
     metadata = _metadata()
     settings = get_settings()
     now = utcnow()
@@ -113,6 +125,7 @@ def begin(session: Session, *, next_path: str | None) -> SsoStart:
             code_verifier=verifier,
             next_path=routes.safe_next(next_path)[:2000],
             expires_at=now + LOGIN_VALID,
+            link_user_id=connect.id if connect is not None else None,
         )
     )
     url = protocol.authorization_url(
@@ -138,6 +151,7 @@ class SsoOutcome:
     session_token: str | None = None
     next_path: str = routes.DASHBOARD
     error: SsoRefused | None = None
+    connecting: bool = False  # it was a signed-in user connecting their provider account
 
 
 @dataclass
@@ -145,6 +159,7 @@ class _PendingLogin:
     nonce: str
     code_verifier: str
     next_path: str
+    link_user_id: int | None = None
 
 
 def _take_login(session: Session, *, state: str, browser_state: str | None) -> _PendingLogin:
@@ -161,11 +176,13 @@ def _take_login(session: Session, *, state: str, browser_state: str | None) -> _
             OidcLogin.expires_at > now,
         )
         .values(used_at=now)
-        .returning(OidcLogin.nonce, OidcLogin.code_verifier, OidcLogin.next_path)
+        .returning(
+            OidcLogin.nonce, OidcLogin.code_verifier, OidcLogin.next_path, OidcLogin.link_user_id
+        )
     ).first()
     if row is None:
         raise SsoRefused("expired")
-    return _PendingLogin(nonce=row[0], code_verifier=row[1], next_path=row[2])
+    return _PendingLogin(*row)
 
 
 def _verified_claims(login: _PendingLogin, code: str) -> dict[str, Any]:
@@ -197,15 +214,24 @@ def finish(
     provider_error: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    signed_in: User | None = None,
 ) -> SsoOutcome:
-    """Complete a sign-in the provider sent back: check it, find the user, start a session."""
-    issuer, subject = None, None
+    """Complete a sign-in the provider sent back: check it, find the user, start a session.
+    A connection from a profile instead links the provider account to `signed_in`, the user
+    of the browser's session, who must be the one who started it."""
+    issuer, subject, connecting = None, None, False
     try:
         login = _take_login(session, state=state, browser_state=browser_state)
+        connecting = login.link_user_id is not None
         if provider_error or not code:
             raise SsoRefused("denied")
         claims = _verified_claims(login, code)
         issuer, subject = claims["iss"], str(claims["sub"])
+        if connecting:
+            user = _connect(
+                session, user_id=login.link_user_id, signed_in=signed_in, claims=claims, ip=ip
+            )
+            return SsoOutcome(user=user, next_path=login.next_path, connecting=True)
         user = _user_for(session, claims=claims, ip=ip)
     except SsoRefused as refusal:
         audit.record(
@@ -217,7 +243,7 @@ def finish(
             actor_label=f"sso:{subject}"[:320] if subject else "sso",
             changes={"reason": refusal.reason, "method": "sso", "issuer": issuer},
         )
-        return SsoOutcome(error=refusal)
+        return SsoOutcome(error=refusal, connecting=connecting)
     token = start_session(session, user=user, ip=ip, user_agent=user_agent)
     audit.record(
         session,
@@ -284,16 +310,48 @@ def _user_for(session: Session, *, claims: dict[str, Any], ip: str | None) -> Us
 def _link(
     session: Session, *, user: User, issuer: str, subject: str, email: str, ip: str | None
 ) -> User:
-    now = utcnow()
-    session.add(
-        UserIdentity(user_id=user.id, issuer=issuer, subject=subject, email=email, last_used_at=now)
-    )
+    _add_identity(session, user=user, issuer=issuer, subject=subject, email=email, ip=ip)
     session.exec(
         update(AuthToken)
         .where(
             AuthToken.user_id == user.id, AuthToken.purpose == "invite", AuthToken.used_at.is_(None)
         )
-        .values(used_at=now)
+        .values(used_at=utcnow())
+    )
+    return user
+
+
+def _connect(
+    session: Session,
+    *,
+    user_id: int,
+    signed_in: User | None,
+    claims: dict[str, Any],
+    ip: str | None,
+) -> User:
+    """Link the provider account to the signed-in user who asked for it from their profile."""
+    if signed_in is None or signed_in.id != user_id or not signed_in.is_active:
+        raise SsoRefused("not_signed_in")
+    issuer, subject = claims["iss"], str(claims["sub"])
+    identity = session.exec(
+        select(UserIdentity).where(UserIdentity.issuer == issuer, UserIdentity.subject == subject)
+    ).first()
+    if identity is not None and identity.user_id != signed_in.id:
+        raise SsoRefused("taken")
+    if identity is None:
+        email = claims.get("email")
+        email = email[:320] if isinstance(email, str) and email else None
+        _add_identity(session, user=signed_in, issuer=issuer, subject=subject, email=email, ip=ip)
+    return signed_in
+
+
+def _add_identity(
+    session: Session, *, user: User, issuer: str, subject: str, email: str | None, ip: str | None
+) -> None:
+    session.add(
+        UserIdentity(
+            user_id=user.id, issuer=issuer, subject=subject, email=email, last_used_at=utcnow()
+        )
     )
     audit.record(
         session,
@@ -304,7 +362,53 @@ def _link(
         ip=ip,
         changes={"issuer": [None, issuer], "subject": [None, subject]},
     )
-    return user
+
+
+# -- one's connected provider accounts ------------------------------------------------------
+
+
+def connected_identities(session: Session, *, actor: User) -> list[UserIdentity]:
+    """The provider accounts that sign the actor in, oldest first."""
+    return list(
+        session.exec(
+            select(UserIdentity)
+            .where(UserIdentity.user_id == actor.id)
+            .order_by(UserIdentity.created_at, UserIdentity.id)
+        ).all()
+    )
+
+
+def disconnect(session: Session, *, actor: User, identity_id: int, ip: str | None = None) -> None:
+    """Stop one of the actor's provider accounts signing them in; refused for the last one
+    while single sign-on is required, or when they have no password: no way in would be left."""
+    identity = (
+        session.get(UserIdentity, identity_id, with_for_update=True)
+        if 0 < identity_id <= MAX_ID
+        else None
+    )
+    if identity is None or identity.user_id != actor.id:
+        raise NotFound("That connection no longer exists.")
+    if len(connected_identities(session, actor=actor)) <= 1:
+        if sso_required(session):
+            raise ValidationFailed(
+                "This workspace requires single sign-on: keep this account connected, or you "
+                "could not sign in again."
+            )
+        if not actor.password_hash:
+            raise ValidationFailed(
+                "You have no password: keep this account connected, or you could not sign in "
+                "again. Use “Forgot your password?” on the sign-in page to set one first."
+            )
+    session.delete(identity)
+    audit.record(
+        session,
+        actor=actor,
+        action="sso_unlinked",
+        entity="user",
+        entity_id=actor.id,
+        ip=ip,
+        changes={"issuer": [identity.issuer, None], "subject": [identity.subject, None]},
+    )
 
 
 # -- require single sign-on ----------------------------------------------------------------
@@ -332,6 +436,10 @@ class SecuritySettings:
     sso_label: str
     require_sso: bool
     actor_has_identity: bool
+    # Active people with no provider account connected: with SSO required they cannot sign
+    # in until they connect one (a few names, and how many in all).
+    not_connected: list[str]
+    not_connected_count: int
 
 
 def _has_identity(session: Session, user: User) -> bool:
@@ -341,14 +449,23 @@ def _has_identity(session: Session, user: User) -> bool:
     )
 
 
+def _not_connected():
+    connected = select(UserIdentity.id).where(UserIdentity.user_id == User.id).exists()
+    return select(User.name).where(User.is_active, ~connected)
+
+
 def security_settings(session: Session, *, actor: User) -> SecuritySettings:
     """What the Security settings page shows."""
     require(session, actor, "setting", "manage")
     return SecuritySettings(
         sso_configured=is_configured(),
-        sso_label=get_settings().oidc_label,
+        sso_label=provider_label(),
         require_sso=sso_required(session),
         actor_has_identity=_has_identity(session, actor),
+        not_connected=list(session.exec(_not_connected().order_by(User.name).limit(10)).all()),
+        not_connected_count=session.exec(
+            select(func.count()).select_from(_not_connected().subquery())
+        ).one(),
     )
 
 
@@ -365,7 +482,8 @@ def set_sso_required(
     if required and not _has_identity(session, actor):
         # Otherwise the admin would lock themselves out at their next sign-in.
         raise ValidationFailed(
-            "Sign in once with single sign-on yourself before requiring it for everyone."
+            "Connect single sign-on to your own account first (Settings → Profile), or you "
+            "could not sign in once it is required."
         )
     before = sso_required(session)
     session.execute(

@@ -16,12 +16,19 @@ class SecuritySettingsState(AppState):
     sso_label: str = ""
     require_sso: bool = False
     sso_message: str = ""  # why the switch did not move
+    not_connected_count: int = 0  # active people with no provider account connected
+    not_connected_text: str = ""  # how many, and a few of their names
 
     def _show_security(self, session, actor) -> None:
         shown = oidc.security_settings(session, actor=actor)
         self.sso_configured = shown.sso_configured
         self.sso_label = shown.sso_label
         self.require_sso = shown.require_sso
+        count = self.not_connected_count = shown.not_connected_count
+        more = count - len(shown.not_connected)
+        names = ", ".join(shown.not_connected) + (f" and {more} more" if more > 0 else "")
+        who = "1 active person has" if count == 1 else f"{count} active people have"
+        self.not_connected_text = f"{who} not connected single sign-on: {names}."
 
     @rx.event
     def load(self):

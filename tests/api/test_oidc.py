@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from sqlmodel import select
+
 from crm_app.models import UserIdentity
 from crm_app.routes import SESSION_COOKIE
 from crm_app.services import auth
@@ -87,3 +89,44 @@ def test_a_refused_sign_in_goes_back_to_sign_in_with_the_reason(client, db, peop
 def test_start_without_configuration_says_so_on_the_sign_in_page(client, db, people):
     response = start(client)
     assert response.headers["location"] == "/login?sso_error=not_configured"
+
+
+def signed_in_as(client, db, user) -> None:
+    client.cookies.set(SESSION_COOKIE, auth.start_session(db, user=user))
+
+
+def test_connect_sends_a_signed_in_user_to_the_provider_and_back_to_their_profile(
+    client, db, people, sso
+):
+    signed_in_as(client, db, people.bob)
+    response = client.get("/auth/oidc/connect", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"{sso.issuer}/authorize?")
+    back = callback(client, authorize(response.headers["location"]))
+    assert back.status_code == 303
+    assert back.headers["location"] == "/settings/profile?sso=connected"
+    assert SESSION_COOKIE not in back.cookies  # the same session goes on
+    identity = db.exec(select(UserIdentity).where(UserIdentity.user_id == people.bob.id)).one()
+    assert identity.issuer == sso.issuer
+
+
+def test_connect_needs_a_session(client, db, people, sso):
+    response = client.get("/auth/oidc/connect", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/settings/profile"
+
+
+def test_connect_is_not_started_from_another_site(client, db, people, sso):
+    signed_in_as(client, db, people.bob)
+    response = client.get(
+        "/auth/oidc/connect", headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False
+    )
+    assert response.headers["location"] == "/settings/profile?sso_error=expired"
+
+
+def test_a_refused_connection_goes_back_to_the_profile_with_the_reason(client, db, people, sso):
+    link_bob(db, people, sso)  # the provider's subject-1 is Bob's already
+    signed_in_as(client, db, people.alice)
+    response = client.get("/auth/oidc/connect", follow_redirects=False)
+    back = callback(client, authorize(response.headers["location"]))
+    assert back.headers["location"] == "/settings/profile?sso_error=taken"

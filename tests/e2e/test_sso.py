@@ -9,6 +9,8 @@ from sqlmodel import select
 
 from crm_app.models import AppSetting, User, UserIdentity
 from crm_app.services import invitation, oidc
+from tests.e2e.conftest import sign_in
+from tests.factories import make_user
 from tests.oidc_provider import ProviderUser
 
 
@@ -64,6 +66,10 @@ def test_an_admin_requires_sso_and_the_password_form_goes_away(new_page, app_ser
         page.get_by_role("link", name="Sign in with Local SSO").click()
         expect(page.get_by_role("heading", name="Welcome, Alice Admin")).to_be_visible()
         page.goto("/settings/security")
+        # Everyone else signs in with a password so far: the page says who would be shut out.
+        expect(page.get_by_role("status", name="People without single sign-on")).to_contain_text(
+            re.compile(r"\d+ active (person has|people have) not connected single sign-on: \w")
+        )
         switch = page.get_by_role("switch", name="Require single sign-on for everyone")
         expect(switch).not_to_be_checked()
         switch.click()
@@ -85,3 +91,40 @@ def test_an_admin_requires_sso_and_the_password_form_goes_away(new_page, app_ser
             if setting is not None:
                 session.delete(setting)
             session.commit()
+
+
+def test_a_password_user_connects_sso_on_their_profile_then_signs_in_with_it(
+    new_page, app_server, sso_provider
+):
+    with app_server.session() as session:
+        make_user(session, name="Paula Password", email="paula@example.com")
+        session.commit()
+    # Her account at the provider has another e-mail: the connection is what links them.
+    sso_provider.user = ProviderUser(sub="paula-e2e", email="paula.p@corp.example")
+    try:
+        page = new_page()
+        sign_in(page, "paula@example.com")
+        expect(page.get_by_role("heading", name="Welcome, Paula Password")).to_be_visible()
+        page.goto("/settings/profile")
+        page.get_by_role("link", name="Connect Local SSO").click()
+        expect(page).to_have_url(re.compile(r"/settings/profile\?sso=connected$"))
+        expect(page.get_by_role("status").filter(has_text="Connected.")).to_be_visible()
+        accounts = page.get_by_role("table", name="Connected accounts")
+        expect(accounts.get_by_role("row").filter(has_text="paula.p@corp.example")).to_have_count(1)
+
+        other = new_page()
+        other.goto("/login")
+        other.get_by_role("link", name="Sign in with Local SSO").click()
+        expect(other.get_by_role("heading", name="Welcome, Paula Password")).to_be_visible()
+
+        page.get_by_role("button", name="Disconnect paula.p@corp.example").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="Disconnect").click()
+        expect(page.get_by_role("link", name="Connect Local SSO")).to_be_visible()
+        with app_server.session() as session:
+            paula = session.exec(select(User).where(User.email == "paula@example.com")).one()
+            assert (
+                session.exec(select(UserIdentity).where(UserIdentity.user_id == paula.id)).all()
+                == []
+            )
+    finally:
+        sso_provider.reset()

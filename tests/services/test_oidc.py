@@ -11,7 +11,7 @@ from sqlmodel import select
 from crm_app.models import AuditEvent, AuthToken, OidcLogin, UserIdentity
 from crm_app.models.base import utcnow
 from crm_app.services import auth, invitation, oidc
-from crm_app.services.errors import Forbidden, ValidationFailed
+from crm_app.services.errors import Forbidden, NotFound, ValidationFailed
 from crm_app.settings import get_settings
 from tests import oidc_provider
 from tests.factories import PASSWORD
@@ -302,7 +302,7 @@ def test_requiring_sso_is_refused_when_it_is_not_configured(db, people, monkeypa
 
 
 def test_an_admin_must_have_signed_in_with_sso_before_requiring_it(db, people, sso):
-    with pytest.raises(ValidationFailed, match="Sign in once with single sign-on yourself"):
+    with pytest.raises(ValidationFailed, match="Connect single sign-on to your own account first"):
         oidc.set_sso_required(db, actor=people.alice, required=True)
     assert not oidc.sso_required(db)
 
@@ -318,3 +318,117 @@ def test_the_requirement_lapses_when_sso_is_unconfigured(db, people, sso, monkey
     monkeypatch.setattr(get_settings(), "oidc_discovery_url", "")
     assert not oidc.sso_required(db)
     assert auth.sign_in(db, email="bob@example.com", password=PASSWORD).handoff_code
+
+
+# -- connecting a provider account from one's profile --------------------------------------
+
+
+def connect_trip(db, user, *, signed_in=None) -> oidc.SsoOutcome:
+    """Bob (say) presses Connect on his profile, the provider approves, and the callback
+    arrives in the browser signed in as `signed_in` (by default the same user)."""
+    started = oidc.begin(db, next_path="/deals", connect=user)
+    answer = authorize(started.url)
+    return oidc.finish(
+        db,
+        state=answer["state"],
+        code=answer["code"],
+        browser_state=started.state,
+        signed_in=user if signed_in is None else signed_in,
+    )
+
+
+def test_a_signed_in_user_connects_their_provider_account_whatever_its_email(db, people, sso):
+    sso.user = ProviderUser(sub="bob-at-provider", email="robert@elsewhere.example")
+    outcome = connect_trip(db, people.bob)
+    assert outcome.error is None and outcome.connecting
+    assert outcome.session_token is None  # no new session: Bob is signed in already
+    assert outcome.next_path == "/settings/profile?sso=connected"
+    [identity] = oidc.connected_identities(db, actor=people.bob)
+    assert (identity.issuer, identity.subject, identity.email) == (
+        sso.issuer,
+        "bob-at-provider",
+        "robert@elsewhere.example",
+    )
+    # From now on the provider signs Bob in.
+    signed_in = round_trip(db)
+    assert signed_in.error is None and signed_in.user.id == people.bob.id
+
+
+def test_connecting_again_keeps_one_connection(db, people, sso):
+    sso.user = ProviderUser(sub="bob-at-provider", email="bob@example.com")
+    connect_trip(db, people.bob)
+    assert connect_trip(db, people.bob).error is None
+    assert len(oidc.connected_identities(db, actor=people.bob)) == 1
+
+
+def test_an_account_connected_to_someone_else_is_refused(db, people, sso):
+    link(db, people.alice, sso, "shared-subject")
+    sso.user = ProviderUser(sub="shared-subject", email="alice@example.com")
+    outcome = connect_trip(db, people.bob)
+    assert outcome.connecting and outcome.error.reason == "taken"
+    assert outcome.error.message == (
+        "That account at the sign-in provider is already connected to another user."
+    )
+    assert oidc.connected_identities(db, actor=people.bob) == []
+
+
+def test_the_callback_must_arrive_signed_in_as_the_user_who_started(db, people, sso):
+    # Another person's session in that browser (or none) cannot take Bob's connection, nor
+    # be given one.
+    for someone in (people.alice, None):
+        started = oidc.begin(db, next_path=None, connect=people.bob)
+        answer = authorize(started.url)
+        outcome = oidc.finish(
+            db,
+            state=answer["state"],
+            code=answer["code"],
+            browser_state=started.state,
+            signed_in=someone,
+        )
+        assert outcome.connecting and outcome.error.reason == "not_signed_in"
+    assert db.exec(select(UserIdentity)).all() == []
+
+
+def test_one_disconnects_only_ones_own_connections(db, people, sso):
+    bobs = link(db, people.bob, sso, "bob-at-provider")
+    alices = link(db, people.alice, sso, "alice-at-provider")
+    for not_bobs in (alices.id, 0, -1, 2**63):
+        with pytest.raises(NotFound):
+            oidc.disconnect(db, actor=people.bob, identity_id=not_bobs)
+    oidc.disconnect(db, actor=people.bob, identity_id=bobs.id)
+    assert oidc.connected_identities(db, actor=people.bob) == []
+    assert [i.id for i in oidc.connected_identities(db, actor=people.alice)] == [alices.id]
+    audit_row = db.exec(select(AuditEvent).where(AuditEvent.action == "sso_unlinked")).one()
+    assert audit_row.entity_id == people.bob.id
+    sso.user = ProviderUser(sub="bob-at-provider", email="bob@example.com")
+    assert round_trip(db).error.reason == "no_account"
+
+
+def test_the_last_connection_stays_while_sso_is_required(db, people, sso):
+    require_sso(db, people, sso)
+    [alices] = oidc.connected_identities(db, actor=people.alice)
+    with pytest.raises(ValidationFailed, match="keep this account connected"):
+        oidc.disconnect(db, actor=people.alice, identity_id=alices.id)
+    second = link(db, people.alice, sso, "alice-second-account")
+    oidc.disconnect(db, actor=people.alice, identity_id=second.id)
+    assert len(oidc.connected_identities(db, actor=people.alice)) == 1
+
+
+def test_the_security_page_names_the_people_without_a_connection(db, people, sso):
+    link(db, people.alice, sso, "alice-at-provider")
+    people.mona.is_active = False
+    db.add(people.mona)
+    db.flush()
+    shown = oidc.security_settings(db, actor=people.alice)
+    assert people.alice.name not in shown.not_connected
+    assert people.bob.name in shown.not_connected and people.mona.name not in shown.not_connected
+    assert shown.not_connected_count == len(shown.not_connected)
+
+
+def test_someone_without_a_password_keeps_their_only_connection(db, people, sso):
+    ivy = invite_ivy(db, people)
+    round_trip(db)  # Ivy joins through single sign-on and never sets a password
+    [identity] = oidc.connected_identities(db, actor=ivy)
+    with pytest.raises(ValidationFailed, match="You have no password"):
+        oidc.disconnect(db, actor=ivy, identity_id=identity.id)
+    assert len(oidc.connected_identities(db, actor=ivy)) == 1

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from crm_app import routes
 from crm_app.api.deps import DbSession, client_ip
-from crm_app.services import oidc
+from crm_app.services import auth, oidc
 from crm_app.settings import get_settings
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +27,26 @@ def start(request: Request, session: DbSession, next: str | None = None) -> Redi
         started = oidc.begin(session, next_path=next)
     except oidc.SsoRefused as refusal:
         return RedirectResponse(routes.login_sso_error(refusal.reason), status_code=303)
+    return _to_provider(started)
+
+
+@router.get(routes.AUTH_OIDC_CONNECT)
+def connect(request: Request, session: DbSession) -> RedirectResponse:
+    """A signed-in user connects their provider account: the same trip, bound to them. Only
+    from the app's own pages (a cross-site link cannot start one)."""
+    user = auth.authenticate(session, request.cookies.get(routes.SESSION_COOKIE))
+    if user is None:
+        return RedirectResponse(routes.login(routes.SETTINGS_PROFILE), status_code=303)
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return RedirectResponse(routes.profile_sso(error="expired"), status_code=303)
+    try:
+        started = oidc.begin(session, next_path=None, connect=user)
+    except oidc.SsoRefused as refusal:
+        return RedirectResponse(routes.profile_sso(error=refusal.reason), status_code=303)
+    return _to_provider(started)
+
+
+def _to_provider(started: oidc.SsoStart) -> RedirectResponse:
     response = RedirectResponse(started.url, status_code=303)
     response.set_cookie(
         STATE_COOKIE,
@@ -57,8 +77,12 @@ def callback(
         provider_error=error,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
+        signed_in=auth.authenticate(session, request.cookies.get(routes.SESSION_COOKIE)),
     )
-    if outcome.error is not None or outcome.session_token is None:
+    if outcome.connecting:
+        reason = outcome.error.reason if outcome.error else None
+        response = RedirectResponse(routes.profile_sso(error=reason), status_code=303)
+    elif outcome.error is not None or outcome.session_token is None:
         reason = outcome.error.reason if outcome.error else "invalid"
         response = RedirectResponse(routes.login_sso_error(reason), status_code=303)
     else:
