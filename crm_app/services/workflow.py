@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from crm_app.models import (
     EmailTemplate,
+    FieldType,
     Pipeline,
     RunStatus,
     Stage,
@@ -43,7 +44,7 @@ from crm_app.models import (
     WorkflowRun,
 )
 from crm_app.models.base import utcnow
-from crm_app.services import audit, crud, events
+from crm_app.services import audit, crud, custom_field, events
 from crm_app.services.errors import FieldError, NotFound, ValidationFailed
 from crm_app.services.permission import require
 
@@ -139,6 +140,40 @@ OPERATORS: dict[str, str] = {
     "is_not_empty": "is not empty",
     "in": "is one of",
 }
+
+
+# Conditions may also look at a record's custom fields, named "custom.<key>"; their types
+# compare as the built-in types do (a checkbox as "yes" or "no").
+CUSTOM_PREFIX = "custom."
+CUSTOM_KINDS = {
+    FieldType.text: "text",
+    FieldType.long_text: "text",
+    FieldType.url: "text",
+    FieldType.number: "number",
+    FieldType.money: "number",
+    FieldType.date: "date",
+    FieldType.select: "choice",
+    FieldType.multi_select: "tags",
+    FieldType.checkbox: "yes_no",
+}
+
+
+def condition_fields(session: Session, entity: str) -> dict[str, tuple[str, str]]:
+    """The fields a condition may look at, label and type: the record's own, then its live
+    custom fields in their display order."""
+    fields = dict(FIELDS.get(entity, {}))
+    if entity in custom_field.MODELS:
+        for definition in custom_field.list_fields(session, entity=entity):
+            kind = CUSTOM_KINDS[FieldType(definition.field_type)]
+            fields[CUSTOM_PREFIX + definition.key] = (definition.label, kind)
+    return fields
+
+
+def field_value(record: Any, field: str) -> Any:
+    """A record's value of a built-in field or of a custom one ("custom.<key>")."""
+    if field.startswith(CUSTOM_PREFIX):
+        return (getattr(record, "custom", None) or {}).get(field.removeprefix(CUSTOM_PREFIX))
+    return getattr(record, field, None)
 
 
 def settable_fields(entity: str) -> list[str]:
@@ -377,18 +412,24 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def _fit_errors(
-    trigger: Any, conditions: list[tuple[int, Any]], actions: list[tuple[int, Any]]
+    trigger: Any,
+    conditions: list[tuple[int, Any]],
+    actions: list[tuple[int, Any]],
+    session: Session | None,
 ) -> list[FieldError]:
     """Parts that name fields their trigger's entity does not have (or may not use); each
-    condition and action comes with its place in the rule."""
+    condition and action comes with its place in the rule. Without a session (a stored rule
+    read back to run) custom fields are not looked up: one deleted since reads as empty."""
     entity = trigger.entity
-    fields = FIELDS[entity]
+    fields = FIELDS[entity] if session is None else condition_fields(session, entity)
     errors: list[FieldError] = []
-    if isinstance(trigger, FieldChanged) and trigger.field not in fields:
+    if isinstance(trigger, FieldChanged) and trigger.field not in FIELDS[entity]:
         errors.append(FieldError("trigger.field", "Pick a field of this kind of record."))
     if isinstance(trigger, DateReached) and trigger.field not in date_fields(entity):
         errors.append(FieldError("trigger.field", "Pick a date field of this kind of record."))
     for i, condition in conditions:
+        if session is None and condition.field.startswith(CUSTOM_PREFIX):
+            continue
         if condition.field not in fields:
             errors.append(FieldError(f"conditions.{i}.field", "Pick a field of the record."))
         elif condition.operator in ("greater_than", "less_than"):
@@ -445,7 +486,7 @@ def _parsed(adapter: TypeAdapter, raw: Any) -> Any | None:
         return None
 
 
-def _fit_errors_of_valid_parts(data: dict[str, Any]) -> list[FieldError]:
+def _fit_errors_of_valid_parts(data: dict[str, Any], session: Session | None) -> list[FieldError]:
     """`_fit_errors` of the parts of a rule that are valid on their own, so a rule with a
     missing value elsewhere still learns everything wrong with it at once."""
     trigger = _parsed(_TRIGGER, data.get("trigger"))
@@ -458,6 +499,7 @@ def _fit_errors_of_valid_parts(data: dict[str, Any]) -> list[FieldError]:
         trigger,
         [(i, c) for i, c in enumerate(_parsed(_CONDITION, c) for c in conditions) if c],
         [(i, a) for i, a in enumerate(_parsed(_ACTION, a) for a in actions) if a],
+        session,
     )
 
 
@@ -469,10 +511,10 @@ def parse_rule(data: dict[str, Any], session: Session | None = None) -> RuleDefi
     except PydanticError as error:
         errors = [FieldError(_location(e["loc"]), _message(e)) for e in error.errors()]
         if isinstance(data, dict):
-            errors += _fit_errors_of_valid_parts(data)
+            errors += _fit_errors_of_valid_parts(data, session)
         raise ValidationFailed(INVALID, errors) from None
     errors = _fit_errors(
-        rule.trigger, list(enumerate(rule.conditions)), list(enumerate(rule.actions))
+        rule.trigger, list(enumerate(rule.conditions)), list(enumerate(rule.actions)), session
     )
     if session is not None and not errors:
         errors = _reference_errors(session, rule)
@@ -512,7 +554,20 @@ def _typed(kind: str, raw: Any) -> Any:
             return date.fromisoformat(str(raw).strip()[:10])
     except (ArithmeticError, ValueError):
         return None
+    if kind == "yes_no":
+        return _yes_no(raw)
     return " ".join(str(getattr(raw, "value", raw)).split()).lower()
+
+
+YES = frozenset({"yes", "true", "1", "on", "checked", "y"})
+NO = frozenset({"no", "false", "0", "off", "unchecked", "n"})
+
+
+def _yes_no(raw: Any) -> str | None:
+    if isinstance(raw, bool):
+        return "yes" if raw else "no"
+    text = str(raw).strip().lower()
+    return "yes" if text in YES else "no" if text in NO else None
 
 
 def same_value(kind: str, actual: Any, wanted: str) -> bool:
@@ -523,10 +578,12 @@ def same_value(kind: str, actual: Any, wanted: str) -> bool:
     return value is not None and value == other
 
 
-def condition_holds(entity: str, condition: Any, record: Any) -> bool:
-    """Whether the condition holds for the record (its current values)."""
-    kind = FIELDS[entity][condition.field][1]
-    actual = getattr(record, condition.field, None)
+def condition_holds(condition: Any, record: Any, fields: dict[str, tuple[str, str]]) -> bool:
+    """Whether the condition holds for the record (its current values); `fields` is
+    `condition_fields` of its entity. A custom field deleted since the rule was written is
+    empty."""
+    kind = fields.get(condition.field, ("", "text"))[1]
+    actual = field_value(record, condition.field) if condition.field in fields else None
     if condition.operator in ("is_empty", "is_not_empty"):
         empty = actual is None or actual == "" or actual == []
         return empty if condition.operator == "is_empty" else not empty

@@ -263,6 +263,13 @@ def _run_actions(session: Session, run: WorkflowRun, rule: Workflow, author: Use
     return done, None
 
 
+def _conditions_hold(session: Session, entity: str, conditions: list[Any], record: Any) -> bool:
+    if not conditions:
+        return True
+    fields = workflow.condition_fields(session, entity)
+    return all(workflow.condition_holds(c, record, fields) for c in conditions)
+
+
 def execute_run(session: Session, run_id: int) -> RunStatus:
     """Run one queued run in the caller's transaction (the `run_workflow` job's work): re-read
     the record, check the conditions, run the actions, log the outcome. A run that is no
@@ -287,7 +294,7 @@ def execute_run(session: Session, run_id: int) -> RunStatus:
         _finish(run, RunStatus.failed, started, "The rule's author is no longer an active user.")
     elif record is None:
         _finish(run, RunStatus.skipped, started, "The record was deleted.")
-    elif not all(workflow.condition_holds(run.entity, c, record) for c in parts.conditions):
+    elif not _conditions_hold(session, run.entity, parts.conditions, record):
         _finish(run, RunStatus.skipped, started, "The conditions did not hold.")
     else:
         done, error = _run_actions(session, run, rule, author, record, parts)

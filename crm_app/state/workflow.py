@@ -66,6 +66,7 @@ class WorkflowState(AppState):
     pipelines: list[Choice] = []
     templates: list[Choice] = []
     webhooks: list[Choice] = []
+    custom_fields: dict[str, list[Choice]] = {}  # entity -> "custom.<key>" fields conditions see
     # the builder ("" rule_id: a new rule)
     builder_open: bool = False
     rule_id: str = ""
@@ -95,6 +96,11 @@ class WorkflowState(AppState):
         """Every field of the trigger's kind of record."""
         fields = workflow.FIELDS.get(self.trigger.get("entity", ""), {})
         return [Choice(f, label) for f, (label, _kind) in fields.items()]
+
+    @rx.var
+    def condition_field_choices(self) -> list[Choice]:
+        """Every field a condition may look at: the record's own, then its custom fields."""
+        return self.field_choices + self.custom_fields.get(self.trigger.get("entity", ""), [])
 
     @rx.var
     def date_field_choices(self) -> list[Choice]:
@@ -160,6 +166,14 @@ class WorkflowState(AppState):
         self.webhooks = [
             Choice(str(w.id), w.url) for w in webhook.list_webhooks(session, actor=actor)
         ]
+        self.custom_fields = {
+            entity: [
+                Choice(f, label)
+                for f, (label, _kind) in workflow.condition_fields(session, entity).items()
+                if f.startswith(workflow.CUSTOM_PREFIX)
+            ]
+            for entity in workflow.ENTITIES
+        }
         self._show(session, actor)
 
     @rx.event
@@ -229,8 +243,9 @@ class WorkflowState(AppState):
         valid = dates if kind == "date_reached" else fields
         if self.trigger["field"] not in valid:
             self.trigger["field"] = valid[0]
+        custom = [c.value for c in self.custom_fields.get(entity, [])]
         for row in self.conditions:
-            if row["field"] not in fields:
+            if row["field"] not in fields and row["field"] not in custom:
                 row["field"] = fields[0]
         settable = workflow.settable_fields(entity)
         for row in self.actions:

@@ -8,7 +8,8 @@ import time
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from crm_app.models import Activity, User
+from crm_app.models import Activity, Deal, User
+from crm_app.services import custom_field, deal
 from tests.e2e.conftest import sign_in
 from tests.factories import make_deal
 
@@ -95,3 +96,51 @@ def test_reps_get_no_automation_settings(new_page, app_server):
     expect(page.get_by_text("You don't have access to automation.")).to_be_visible()
     tabs = page.get_by_role("navigation", name="Settings")
     expect(tabs.get_by_role("link", name="Automation")).to_have_count(0)
+
+
+def test_a_condition_on_a_custom_field_picks_the_deals_it_acts_on(new_page, app_server):
+    with app_server.session() as session:
+        alice = session.exec(select(User).where(User.email == app_server.admin_email)).one()
+        custom_field.create_field(
+            session,
+            actor=alice,
+            entity="deal",
+            label="Plan tier",
+            field_type="select",
+            options=["Starter", "Enterprise"],
+        )
+        session.commit()
+    page = new_page(width=1400, height=1000)
+    sign_in(page, app_server.admin_email)
+    expect(page.get_by_role("heading", name="Welcome, Alice Admin")).to_be_visible(timeout=20_000)
+    page.goto("/settings/automation")
+    page.get_by_role("button", name="New rule").click()
+    builder = page.get_by_role("region", name="New rule")
+    builder.get_by_label("Rule name").fill("Tag enterprise deals")
+    _pick(page, "Trigger", "A record is created")
+    _pick(page, "Record", "Deal")
+    builder.get_by_role("button", name="Add condition").click()
+    _pick(page, "Condition 1 field", "Plan tier")
+    builder.get_by_label("Condition 1 value").fill("Enterprise")
+    _pick(page, "Action 1", "Add a tag")
+    builder.get_by_label("Action 1 tag").fill("enterprise")
+    builder.get_by_role("button", name="Save rule").click()
+    expect(builder).to_be_hidden()
+
+    with app_server.session() as session:
+        bob = session.exec(select(User).where(User.email == app_server.rep_email)).one()
+        made = {
+            plan: deal.create_deal(
+                session, actor=bob, data={"name": f"{plan} deal", "custom": {"plan_tier": plan}}
+            ).id
+            for plan in ("Enterprise", "Starter")
+        }
+        session.commit()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with app_server.session() as session:
+            tags = {plan: session.get(Deal, i).tags for plan, i in made.items()}
+        if tags["Enterprise"]:
+            break
+        time.sleep(0.5)
+    assert tags == {"Enterprise": ["enterprise"], "Starter": []}

@@ -23,7 +23,7 @@ from crm_app.models import (
     WorkflowRun,
     utcnow,
 )
-from crm_app.services import contact, deal, lead, workflow, workflow_actions
+from crm_app.services import contact, custom_field, deal, lead, workflow, workflow_actions
 from crm_app.services.errors import Forbidden, ValidationFailed
 from tests.factories import (
     make_contact,
@@ -138,6 +138,106 @@ def test_a_new_record_fires_only_when_the_conditions_hold(db, people):
     db.refresh(hot)
     db.refresh(cold)
     assert hot.tags == ["referral"] and cold.tags == []
+
+
+def test_conditions_look_at_custom_fields_of_every_type(db, people):
+    for label, field_type, options in (
+        ("Plan", "select", ["Starter", "Enterprise"]),
+        ("Seats", "number", None),
+        ("Renewal", "date", None),
+        ("Signed NDA", "checkbox", None),
+        ("Regions", "multi_select", ["EMEA", "APAC"]),
+    ):
+        custom_field.create_field(
+            db,
+            actor=people.alice,
+            entity="deal",
+            label=label,
+            field_type=field_type,
+            options=options,
+        )
+    offered = workflow.condition_fields(db, "deal")
+    assert offered["custom.plan"] == ("Plan", "choice")
+    assert offered["custom.signed_nda"] == ("Signed NDA", "yes_no")
+    big = rule(
+        db,
+        people.alice,
+        {"kind": "record_created", "entity": "deal"},
+        [{"kind": "add_tag", "tag": "big"}],
+        conditions=[
+            {"field": "custom.plan", "operator": "equals", "value": "enterprise"},
+            {"field": "custom.seats", "operator": "greater_than", "value": "49"},
+            {"field": "custom.renewal", "operator": "less_than", "value": "2027-01-01"},
+            {"field": "custom.signed_nda", "operator": "equals", "value": "yes"},
+            {"field": "custom.regions", "operator": "contains", "value": "apac"},
+        ],
+    )
+    fits = {"plan": "Enterprise", "seats": 50, "renewal": "2026-12-01", "signed_nda": True}
+    fits["regions"] = ["EMEA", "APAC"]
+    made = {
+        "fits": fits,
+        "too small": {**fits, "seats": 10},
+        "no NDA": {**fits, "signed_nda": False},
+        "other region": {**fits, "regions": ["EMEA"]},
+        "nothing filled in": {},
+    }
+    ids = {
+        name: deal.create_deal(db, actor=people.bob, data={"name": name, "custom": values}).id
+        for name, values in made.items()
+    }
+    run_queued(db)
+    by_record = {r.record_id: r.status for r in runs(db, big)}
+    assert by_record == {
+        ids["fits"]: RunStatus.succeeded,
+        ids["too small"]: RunStatus.skipped,
+        ids["no NDA"]: RunStatus.skipped,
+        ids["other region"]: RunStatus.skipped,
+        ids["nothing filled in"]: RunStatus.skipped,
+    }
+
+
+def test_a_condition_on_a_custom_field_must_name_a_live_one_and_compare_sensibly(db, people):
+    custom_field.create_field(
+        db, actor=people.alice, entity="deal", label="Plan", field_type="text"
+    )
+    trigger = {"kind": "record_created", "entity": "deal"}
+    with pytest.raises(ValidationFailed) as refused:
+        rule(
+            db,
+            people.alice,
+            trigger,
+            [TASK],
+            conditions=[
+                {"field": "custom.nope", "operator": "equals", "value": "x"},
+                {"field": "custom.plan", "operator": "greater_than", "value": "3"},
+            ],
+        )
+    assert {e.field: e.message for e in refused.value.errors} == {
+        "conditions.0.field": "Pick a field of the record.",
+        "conditions.1.operator": "Only numbers and dates compare.",
+    }
+
+
+def test_a_custom_field_deleted_after_the_rule_was_written_reads_as_empty(db, people):
+    plan = custom_field.create_field(
+        db, actor=people.alice, entity="contact", label="Plan", field_type="text"
+    )
+    empty_plan = rule(
+        db,
+        people.alice,
+        {"kind": "record_created", "entity": "contact"},
+        [{"kind": "add_tag", "tag": "no-plan"}],
+        conditions=[{"field": "custom.plan", "operator": "is_empty"}],
+    )
+    custom_field.delete_field(db, actor=people.alice, field_id=plan.id)
+    make = contact.create_contact
+    made = make(db, actor=people.bob, data={"first_name": "Ada", "custom": {}})
+    [run] = run_queued(db)
+    assert (run.workflow_id, run.record_id, run.status) == (
+        empty_plan.id,
+        made.id,
+        RunStatus.succeeded,
+    )
 
 
 def test_a_rule_e_mails_the_record_from_a_template_and_says_when_the_address_unsubscribed(
