@@ -149,12 +149,17 @@ def created(
     fields: dict[str, Any],
     ip: str | None = None,
     notify_owner: bool = True,
+    derive: Callable[[Session, Any], Any] | None = None,
 ) -> None:
     """Flush a new record and audit its creation with the fields set; an owner other than the
-    actor is told (unless the caller tells them itself: `notify_owner=False`)."""
+    actor is told (unless the caller tells them itself: `notify_owner=False`). `derive` fills
+    in what the database computes from the stored row (a lead's score) before the "created"
+    event takes its snapshot of the record."""
     record.created_by = actor.id
     session.add(record)
     session.flush()
+    if derive is not None:
+        derive(session, record)
     shown = {k: v for k, v in fields.items() if v not in (None, "", [], {})}
     audit.record(
         session,

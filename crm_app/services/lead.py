@@ -246,11 +246,19 @@ def insert_lead(
     if actor is not None:
         # a round-robin assignee is told by lead_assignment, below
         crud.created(
-            session, actor, lead, entity="lead", fields=values, ip=ip, notify_owner=not assignee
+            session,
+            actor,
+            lead,
+            entity="lead",
+            fields=values,
+            ip=ip,
+            notify_owner=not assignee,
+            derive=_score_new_lead,
         )
     else:
         session.add(lead)
         session.flush()
+        _score_new_lead(session, lead)
         audit.record(
             session,
             actor=None,
@@ -265,8 +273,12 @@ def insert_lead(
         crud.emit(session, None, "lead", "created", lead.id, audit.diff({}, shown))
     if assignee is not None:
         lead_assignment.notify_assignee(session, user=assignee, lead=lead)
-    lead_scoring.rescore_lead(session, lead.id)
     return lead
+
+
+def _score_new_lead(session: Session, lead: Lead) -> None:
+    # Before "lead.created" is emitted, so its webhook payload carries the score.
+    lead_scoring.rescore_lead(session, lead.id)
 
 
 def get_lead(session: Session, *, actor: User, lead_id: int) -> Lead:

@@ -27,7 +27,7 @@ from crm_app.services import lead as leads
 from crm_app.services import lead_conversion, webhook, webhook_delivery
 from crm_app.services.errors import Forbidden, ValidationFailed
 from crm_app.settings import get_settings
-from tests.factories import make_deal, stages_of_default_pipeline
+from tests.factories import make_deal, make_scoring_rule, stages_of_default_pipeline
 from tests.webhook_receiver import Receiver
 
 
@@ -408,6 +408,18 @@ def test_converting_a_lead_tells_lead_converted_and_contact_created(
     sent = {d.event_type: d.payload["data"] for d in deliveries(db)}
     assert sent["lead.converted"]["status"] == "converted"
     assert sent["contact.created"]["email"] == "lee@example.com"
+
+
+def test_a_new_leads_payload_carries_its_score(db, people, receiver, allow_private):
+    make_scoring_rule(db, condition={"kind": "present", "field": "email"}, points=30)
+    webhook.create_webhook(
+        db, actor=people.alice, data={"url": receiver.url, "events": ["lead.created"]}
+    )
+    lead = leads.create_lead(
+        db, actor=people.alice, data={"first_name": "Lee", "email": "lee@example.com"}
+    )
+    [delivery] = deliveries(db)
+    assert lead.score == 30 and delivery.payload["data"]["score"] == 30
 
 
 def test_one_event_reaches_every_subscribed_webhook_under_one_event_id(db, people, hook, receiver):
