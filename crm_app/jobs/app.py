@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import procrastinate
+from procrastinate.exceptions import JobAborted
 from procrastinate.manager import JobManager
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from procrastinate.tasks import configure_task
@@ -80,8 +81,54 @@ def worker_options(concurrency: int | None = None, **overrides: Any) -> dict[str
         "shutdown_graceful_timeout": SHUTDOWN_GRACE_SECONDS,
         # finished jobs live on in import_jobs; failed ones stay in the queue to look into
         "delete_jobs": "successful",
+        "worker_middleware": [note_failures],
         **overrides,
     }
+
+
+async def note_failures(
+    call_next: Callable[[], Awaitable[Any]], context: procrastinate.JobContext, worker: Any
+) -> Any:
+    """Worker middleware: keep what a job raised (procrastinate keeps only that it failed),
+    and forget it when a later attempt succeeds. An import paused by a shutdown is not a
+    failure."""
+    job = context.job
+    try:
+        result = await call_next()
+    except JobAborted:
+        raise
+    except Exception as error:
+        await asyncio.to_thread(_note_failure, job.id, job.attempts + 1, error)
+        raise
+    if job.attempts:  # a retry: an earlier attempt may have left an error
+        await asyncio.to_thread(_forget_failure, job.id)
+    return result
+
+
+def _note_failure(job_id: int | None, attempt: int, error: Exception) -> None:
+    from crm_app.db import session_scope
+    from crm_app.services import job_queue
+
+    if job_id is None:
+        return
+    try:
+        with session_scope() as session:
+            job_queue.note_failure(session, job_id=job_id, attempt=attempt, error=error)
+    except Exception:  # the job's own failure is what matters; never hide it behind ours
+        log.exception("Could not keep the error of job %s", job_id)
+
+
+def _forget_failure(job_id: int | None) -> None:
+    from crm_app.db import session_scope
+    from crm_app.services import job_queue
+
+    if job_id is None:
+        return
+    try:
+        with session_scope() as session:
+            job_queue.forget_failure(session, job_id=job_id)
+    except Exception:
+        log.exception("Could not clear the old error of job %s", job_id)
 
 
 async def _work(app: procrastinate.App, options: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ PURGE_STALE_UPLOADS = "purge_stale_uploads"
 PURGE_TRASH = "purge_trash"
 FIRE_REMINDERS = "fire_reminders"
 PURGE_RATE_LIMITS = "purge_rate_limits"
+PURGE_JOB_ERRORS = "purge_job_errors"
 
 # An import interrupted by a shutdown, or by a lost database connection, runs again and
 # resumes from its last committed chunk.
@@ -108,6 +109,15 @@ def purge_rate_limits(timestamp: int) -> None:
         rate_limit.purge_expired(session)
 
 
+def purge_job_errors(timestamp: int) -> None:
+    """Delete the kept errors of jobs that have left the queue."""
+    from crm_app.db import session_scope
+    from crm_app.services import job_queue
+
+    with session_scope() as session:
+        job_queue.purge_orphan_errors(session)
+
+
 def register(app: procrastinate.App) -> None:
     """Register every task on `app` (called once, when the app is built)."""
     app.task(name=IMPORT_CSV, queue=IMPORTS_QUEUE, pass_context=True, retry=IMPORT_RETRY)(
@@ -124,6 +134,8 @@ def register(app: procrastinate.App) -> None:
     app.periodic(cron="* * * * * */15", periodic_id=FIRE_REMINDERS)(reminders)  # 6th: seconds
     limits = app.task(name=PURGE_RATE_LIMITS)(purge_rate_limits)
     app.periodic(cron="*/10 * * * *", periodic_id=PURGE_RATE_LIMITS)(limits)
+    errors = app.task(name=PURGE_JOB_ERRORS)(purge_job_errors)
+    app.periodic(cron="29 4 * * *", periodic_id=PURGE_JOB_ERRORS)(errors)
     register_lead_tasks(app)
     register_mail_tasks(app)
     register_workflow_tasks(app)

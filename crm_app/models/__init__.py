@@ -40,6 +40,7 @@ from crm_app.models.email import (
 )
 from crm_app.models.email_template import EmailTemplate
 from crm_app.models.import_job import ImportJob, ImportRecord, ImportStatus
+from crm_app.models.job_queue import JobError
 from crm_app.models.lead import Lead, LeadCreate, LeadPublic, LeadStatus, LeadUpdate
 from crm_app.models.lead_form import LeadForm
 from crm_app.models.lead_scoring import LeadScoringRule
@@ -105,6 +106,7 @@ __all__ = [
     "ImportJob",
     "ImportRecord",
     "ImportStatus",
+    "JobError",
     "Lead",
     "LeadCreate",
     "LeadForm",

@@ -90,7 +90,20 @@ def _row(job: rx.Var) -> rx.Component:
             )
         ),
         rx.table.cell(job["attempts"]),
-        rx.table.cell(rx.text(job["last"], size="2")),
+        rx.table.cell(
+            rx.text(job["last"], size="2"),
+            rx.cond(
+                job["error"] != "",
+                rx.text(
+                    job["error"],
+                    size="1",
+                    color_scheme="red",
+                    font_family="monospace",
+                    word_break="break-word",
+                ),
+            ),
+            max_width="24rem",
+        ),
         rx.table.cell(
             rx.text(job["args"], font_family="monospace", size="1", word_break="break-all"),
             max_width="20rem",

@@ -3,7 +3,8 @@ read in SQL with paging, and retrying a failed job through procrastinate's retry
 
 Workers delete jobs that succeed (`jobs.app.worker_options`), so the queue holds what is
 waiting (todo), running (doing), failed or cancelled. Each row's latest event (queued,
-started, failed...) comes from `procrastinate_events`.
+started, failed...) comes from `procrastinate_events`, and the error a failed attempt raised
+from `job_errors`, which the worker writes (`note_failure`) since procrastinate keeps none.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from procrastinate import sql as procrastinate_sql
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
-from sqlalchemy import text
+from sqlalchemy import delete, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
-from crm_app.models import User
+from crm_app.models import JobError, User
 from crm_app.models.base import utcnow
 from crm_app.services import audit
 from crm_app.services.errors import NotFound, ValidationFailed
@@ -28,6 +30,7 @@ PAGE = 25
 # The statuses the page shows, in its order, with their words.
 STATUSES: dict[str, str] = {"todo": "Queued", "doing": "Running", "failed": "Failed"}
 ARGS_SHOWN = 200  # characters of a job's arguments in the list
+ERROR_KEPT = 1000  # characters of a failed attempt's error
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class JobRow:
     args: str
     last_event: str | None
     last_event_at: datetime | None
+    error: str | None = None  # what the last failed attempt raised
 
 
 def _admin(session: Session, actor: User) -> None:
@@ -91,8 +95,10 @@ def list_jobs(
         text(
             """
             SELECT j.id, j.queue_name, j.task_name, j.status::text AS status, j.attempts,
-                   j.scheduled_at, j.args, e.type::text AS last_event, e.at AS last_event_at
+                   j.scheduled_at, j.args, e.type::text AS last_event, e.at AS last_event_at,
+                   f.error
               FROM procrastinate_jobs j
+              LEFT JOIN job_errors f ON f.job_id = j.id
               LEFT JOIN LATERAL (
                     SELECT type, at FROM procrastinate_events
                      WHERE job_id = j.id ORDER BY id DESC LIMIT 1
@@ -123,6 +129,7 @@ def list_jobs(
             args=_args(r.args),
             last_event=r.last_event,
             last_event_at=r.last_event_at,
+            error=r.error,
         )
         for r in rows
     ]
@@ -159,3 +166,35 @@ def retry_job(session: Session, *, actor: User, job_id: int) -> None:
         entity_id=int(job_id),
         changes={"task": [None, found.task_name], "status": ["failed", "todo"]},
     )
+
+
+# ---- why jobs failed (written by the worker) --------------------------------------------------
+
+
+def note_failure(session: Session, *, job_id: int, attempt: int, error: BaseException) -> None:
+    """Keep what an attempt of a job raised (the last one wins), for the Jobs page."""
+    shown = f"{type(error).__name__}: {error}".strip().removesuffix(":")
+    if len(shown) > ERROR_KEPT:
+        shown = shown[: ERROR_KEPT - 1] + "…"
+    values = {"attempt": attempt, "error": shown, "failed_at": utcnow()}
+    session.execute(
+        insert(JobError)
+        .values(job_id=job_id, **values)
+        .on_conflict_do_update(index_elements=["job_id"], set_=values)
+    )
+
+
+def forget_failure(session: Session, *, job_id: int) -> None:
+    """A job that failed before has now succeeded: its old error goes."""
+    session.execute(delete(JobError).where(JobError.job_id == job_id))
+
+
+def purge_orphan_errors(session: Session) -> int:
+    """Delete the errors of jobs no longer in the queue; returns how many."""
+    result = session.execute(
+        text(
+            "DELETE FROM job_errors f WHERE NOT EXISTS "
+            "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = f.job_id)"
+        )
+    )
+    return result.rowcount or 0

@@ -39,6 +39,7 @@ def job_row(row: job_queue.JobRow, tz: str) -> dict[str, str]:
         "last": f"{event} {local_time(row.last_event_at, tz)}".strip() if event else "",
         "scheduled": local_time(row.scheduled_at, tz),
         "args": row.args,
+        "error": row.error or "",
     }
 
 

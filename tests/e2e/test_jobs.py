@@ -7,6 +7,8 @@ import time
 from playwright.sync_api import expect
 from sqlalchemy import text
 
+from crm_app.models import JobError
+from crm_app.services import job_queue
 from tests.e2e.conftest import sign_in
 
 
@@ -23,6 +25,10 @@ def _a_failed_job(app_server) -> int:
         session.execute(
             text("INSERT INTO procrastinate_events (job_id, type) VALUES (:id, 'failed')"),
             {"id": job_id},
+        )
+        # what the worker keeps of the failed attempt
+        job_queue.note_failure(
+            session, job_id=job_id, attempt=1, error=PermissionError("uploads/ is read-only")
         )
         session.commit()
         return job_id
@@ -50,6 +56,7 @@ def test_an_admin_retries_a_failed_job(new_page, app_server):
     row = jobs.get_by_role("row").filter(has=page.get_by_role("rowheader", name=str(job_id)))
     expect(row).to_contain_text("purge_stale_uploads")
     expect(row).to_contain_text("Failed")
+    expect(row).to_contain_text("PermissionError: uploads/ is read-only")
     expect(page.get_by_role("status", name="Jobs by status")).to_contain_text("Failed: ")
 
     row.get_by_role("button", name=f"Retry job {job_id}").click()
@@ -63,6 +70,8 @@ def test_an_admin_retries_a_failed_job(new_page, app_server):
     while _status(app_server, job_id) is not None and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _status(app_server, job_id) is None
+    with app_server.session() as session:  # and the old error went with it
+        assert session.get(JobError, job_id) is None
 
 
 def test_reps_get_no_job_queue(new_page, app_server):

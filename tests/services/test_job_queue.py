@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 
+import procrastinate
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
+from crm_app.db import session_scope
+from crm_app.jobs import app as jobs_app
+from crm_app.models import JobError
+from crm_app.models.base import utcnow
 from crm_app.services import audit, job_queue
 from crm_app.services.errors import Forbidden, ValidationFailed
+from tests.loop import run_in_own_loop
 
 
 def add_job(db, *, task: str, status: str, queue: str = "default", **args) -> int:
@@ -97,3 +104,65 @@ def test_only_admins_see_or_retry_jobs(db, people, queue):
             job_queue.list_jobs(db, actor=who)
         with pytest.raises(Forbidden):
             job_queue.retry_job(db, actor=who, job_id=queue["failed"])
+
+
+def test_the_list_shows_what_a_failed_attempt_raised_and_keeps_the_last(db, people, queue):
+    failed = queue["failed"]
+    job_queue.note_failure(db, job_id=failed, attempt=1, error=TimeoutError("timed out"))
+    job_queue.note_failure(db, job_id=failed, attempt=2, error=ValueError("x" * 2000))
+    rows = {r.id: r for r in job_queue.list_jobs(db, actor=people.alice)}
+    assert rows[failed].error.startswith("ValueError: xxx") and len(rows[failed].error) == 1000
+    assert rows[queue["failed_too"]].error is None
+    job_queue.forget_failure(db, job_id=failed)
+    assert job_queue.list_jobs(db, actor=people.alice, status="failed")[-1].error is None
+
+
+def test_errors_of_jobs_gone_from_the_queue_are_purged(db, people, queue):
+    job_queue.note_failure(db, job_id=queue["failed"], attempt=3, error=OSError("refused"))
+    job_queue.note_failure(db, job_id=queue["failed_too"], attempt=3, error=OSError("refused"))
+    db.execute(text("DELETE FROM procrastinate_jobs WHERE id = :id"), {"id": queue["failed"]})
+    assert job_queue.purge_orphan_errors(db) == 1
+    [row] = db.exec(select(JobError)).all()
+    assert row.job_id == queue["failed_too"] and row.error == "OSError: refused"
+
+
+def test_a_worker_keeps_what_a_job_raised_and_forgets_it_once_a_retry_succeeds(engine):
+    """A real worker over the test database, with the app's worker options."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=jobs_app.conninfo()))
+    outcomes = [RuntimeError("SMTP said 550: no such user"), None]
+
+    @app.task(name="flaky_for_test", queue="test_flaky")
+    def flaky() -> None:
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    options = jobs_app.worker_options(
+        queues=["test_flaky"], wait=False, install_signal_handlers=False
+    )
+
+    async def first_then_retry() -> tuple[int, list[str]]:
+        async with app.open_async():
+            job_id = await flaky.defer_async()
+            await app.run_worker_async(**options)  # fails, and stays failed (no retry)
+            with session_scope() as session:
+                seen = [r.error for r in session.exec(select(JobError)).all()]
+            await app.job_manager.retry_job_by_id_async(job_id, retry_at=utcnow())
+            await app.run_worker_async(**options)  # succeeds: the job and its error go
+            return job_id, seen
+
+    try:
+        job_id, seen = run_in_own_loop(first_then_retry())
+        assert seen == ["RuntimeError: SMTP said 550: no such user"]
+        with session_scope() as session:
+            assert session.get(JobError, job_id) is None
+            assert (
+                session.execute(
+                    text("SELECT count(*) FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+                ).scalar_one()
+                == 0
+            )
+    finally:
+        with session_scope() as session:
+            session.execute(text("DELETE FROM job_errors"))
+            session.execute(text("DELETE FROM procrastinate_jobs WHERE queue_name = 'test_flaky'"))
