@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
 
 from crm_app import routes
 from crm_app.api import input_guard, problems
@@ -34,6 +35,10 @@ from crm_app.api.routes import (
 )
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
+
+
+# Answers every API path no route takes (404), or takes with other methods (405).
+CATCH_ALL = f"{routes.API_PREFIX}/{{path:path}}"
 
 
 def create_app() -> FastAPI:
@@ -81,17 +86,29 @@ def create_app() -> FastAPI:
         )
 
     @app.api_route(
-        f"{routes.API_PREFIX}/{{path:path}}",
+        CATCH_ALL,
         methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         include_in_schema=False,
     )
-    def unknown_route(path: str) -> None:
-        # Without this, unknown API paths would fall through to the web app's pages.
-        from crm_app.services.errors import NotFound
-
-        raise NotFound(f"No API route {routes.API_PREFIX}/{path}.")
+    def unknown_route(path: str, request: Request) -> JSONResponse:
+        # Without this, unknown API paths would fall through to the web app's pages. A path
+        # that exists with other methods is a 405 naming them.
+        allowed = _methods_allowed(app, request)
+        if allowed:
+            return problems.method_not_allowed(allowed, request)
+        return problems.problem(404, f"No API route {routes.API_PREFIX}/{path}.")
 
     return app
+
+
+def _methods_allowed(app: FastAPI, request: Request) -> list[str]:
+    """The methods some route takes on the request's path (none: there is no such path)."""
+    routes_ = [r for r in app.routes if getattr(r, "path", "") != CATCH_ALL]
+    return [
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes_)
+    ]
 
 
 api = create_app()

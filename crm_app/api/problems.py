@@ -6,7 +6,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -45,6 +45,27 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def method_not_allowed(allowed_methods: list[str], request: Request) -> JSONResponse:
+    """405 naming the methods the path takes."""
+    allowed = ", ".join(sorted(allowed_methods))
+    return problem(
+        405,
+        f"{request.method} is not allowed on {request.url.path}; use {allowed}.",
+        headers={"Allow": allowed},
+    )
+
+
+def only_methods(router: APIRouter, path: str, *allowed: str) -> None:
+    """Answer 405 on `path` for every method but `allowed`. Register it right after the
+    path's own routes, before a `/{id}` route the path would otherwise fall into (where
+    PATCH /pipelines/order would be a 422 for a pipeline id "order")."""
+    others = [m for m in ("DELETE", "GET", "PATCH", "POST", "PUT") if m not in allowed]
+
+    @router.api_route(path, methods=others, include_in_schema=False)
+    def not_allowed(request: Request) -> JSONResponse:
+        return method_not_allowed(list(allowed), request)
 
 
 def _domain_error(_: Request, exc: Exception) -> JSONResponse:

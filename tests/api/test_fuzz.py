@@ -45,6 +45,7 @@ CHECKS = (
     "ignored_auth",
     "use_after_free",
     "ensure_resource_availability",
+    "unsupported_method",
 )
 
 

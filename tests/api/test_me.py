@@ -60,3 +60,19 @@ def test_unknown_api_route_is_404_problem_json(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_method_a_route_does_not_take_is_405_naming_the_ones_it_does(client, people, key_for):
+    response = client.put("/api/v1/contacts/1", headers=key_for(people.bob), json={})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == (
+        "PUT is not allowed on /api/v1/contacts/1; use DELETE, GET, PATCH."
+    )
+    assert client.delete("/api/v1/me").headers["allow"] == "GET"
+    # a fixed path beside an /{id} route is not taken for an id
+    order = client.patch("/api/v1/pipelines/order", headers=key_for(people.bob), json={})
+    assert (order.status_code, order.headers["allow"]) == (405, "PUT")
+    stages = client.get("/api/v1/pipelines/1/stages/order", headers=key_for(people.bob))
+    assert (stages.status_code, stages.headers["allow"]) == (405, "PUT")

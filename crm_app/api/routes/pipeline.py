@@ -20,6 +20,7 @@ from crm_app.api.deal_schemas import (
     pipeline_public,
 )
 from crm_app.api.deps import Actor, DbSession, client_ip
+from crm_app.api.problems import only_methods
 from crm_app.api.schemas import MAX_INT_ID, PROBLEMS, STALE, RecordList, etag, if_match_version
 from crm_app.models import PipelinePublic, Stage, StagePublic
 from crm_app.services import pipeline as pipelines
@@ -71,6 +72,9 @@ def list_pipelines(session: DbSession, actor: Actor) -> PipelineList:
 def reorder_pipelines(body: PipelineOrder, session: DbSession, actor: Actor) -> PipelineList:
     """Put the pipelines in the order given; every live pipeline must be listed once."""
     return _all(pipelines.reorder_pipelines(session, actor=actor, pipeline_ids=body.pipeline_ids))
+
+
+only_methods(router, "/order", "PUT")
 
 
 @router.post("", status_code=201, response_model=PipelinePublic, summary="Create a pipeline")
@@ -148,6 +152,9 @@ def reorder_stages(
         session, actor=actor, pipeline_id=pipeline_id, stage_ids=body.stage_ids
     )
     return [StagePublic.model_validate(s) for s in stages]
+
+
+only_methods(router, "/{pipeline_id}/stages/order", "PUT")
 
 
 @router.post(
