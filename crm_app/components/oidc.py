@@ -6,34 +6,18 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.components.table import data_table
+from crm_app.components.ui import confirm_button
 from crm_app.state.oidc import SsoConnectionState as S
 
 
 def _disconnect_button(row: rx.Var) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                "Disconnect",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                aria_label="Disconnect " + row["email"].to(str),
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Disconnect this account?"),
-            rx.alert_dialog.description(
-                row["email"].to(str) + " no longer signs you in; your password still does."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Disconnect", color_scheme="red", on_click=S.disconnect(row["id"]))
-                ),
-                justify="end",
-                margin_top="1rem",
-            ),
-        ),
+    return confirm_button(
+        "Disconnect",
+        "Disconnect this account?",
+        row["email"].to(str) + " no longer signs you in; your password still does.",
+        S.disconnect(row["id"]),
+        aria_label="Disconnect " + row["email"].to(str),
+        color_scheme="red",
     )
 
 

@@ -5,38 +5,19 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.components.table import data_table
+from crm_app.components.ui import confirm_button
 from crm_app.state.sessions import SessionsState
 
 
 def _end_button(row: rx.Var) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                "End",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                aria_label="End session: " + row["device"].to(str) + ", " + row["ip"].to(str),
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("End this session?"),
-            rx.alert_dialog.description(
-                row["device"].to(str) + " at " + row["ip"].to(str) + " is signed out at once."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "End session",
-                        color_scheme="red",
-                        on_click=SessionsState.end_session(row["id"]),
-                    )
-                ),
-                justify="end",
-                margin_top="1rem",
-            ),
-        ),
+    return confirm_button(
+        "End",
+        "End this session?",
+        row["device"].to(str) + " at " + row["ip"].to(str) + " is signed out at once.",
+        SessionsState.end_session(row["id"]),
+        aria_label="End session: " + row["device"].to(str) + ", " + row["ip"].to(str),
+        color_scheme="red",
+        confirm_label="End session",
     )
 
 
@@ -59,28 +40,14 @@ def _row(row: rx.Var) -> rx.Component:
 
 
 def _end_others() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button("Sign out all other sessions", variant="soft", color_scheme="red")
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Sign out all other sessions?"),
-            rx.alert_dialog.description(
-                "Every other browser signed in as you is signed out at once; this one stays."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Sign out others",
-                        color_scheme="red",
-                        on_click=SessionsState.end_other_sessions,
-                    )
-                ),
-                justify="end",
-                margin_top="1rem",
-            ),
-        ),
+    return confirm_button(
+        "Sign out all other sessions",
+        "Sign out all other sessions?",
+        "Every other browser signed in as you is signed out at once; this one stays.",
+        SessionsState.end_other_sessions,
+        color_scheme="red",
+        confirm_label="Sign out others",
+        size="2",
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 # Hidden on screen, read by screen readers.
@@ -135,4 +137,43 @@ def download_link(label: rx.Var | str, url: rx.Var | str, icon: str = "download"
         font_size="var(--font-size-2)",
         white_space="nowrap",
         width="fit-content",
+    )
+
+
+def confirm_button(
+    label: str,
+    title: rx.Var | str,
+    description: rx.Var | str,
+    on_confirm: Any,
+    *,
+    aria_label: rx.Var | str | None = None,
+    color_scheme: str = "gray",
+    confirm_label: str | None = None,
+    confirm_color: str | None = None,
+    size: str = "1",
+) -> rx.Component:
+    """A soft button that asks `title` (with `description`) in a dialog before running
+    `on_confirm`; the dialog's button reads `confirm_label` (by default `label`)."""
+    named = {"aria_label": aria_label} if aria_label is not None else {}
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(label, size=size, variant="soft", color_scheme=color_scheme, **named)
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        confirm_label or label,
+                        color_scheme=confirm_color or color_scheme,
+                        on_click=on_confirm,
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1rem",
+            ),
+        ),
     )

@@ -58,35 +58,3 @@ def secret_dialog(secret: rx.Var, is_open: rx.Var, on_open_change: Any) -> rx.Co
         open=is_open,
         on_open_change=on_open_change,
     )
-
-
-def confirm_button(
-    label: str,
-    title: rx.Var | str,
-    description: str,
-    on_confirm: Any,
-    *,
-    aria_label: rx.Var | str,
-    color_scheme: str = "gray",
-) -> rx.Component:
-    """A small button that asks `title` before running `on_confirm`."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                label, size="1", variant="soft", color_scheme=color_scheme, aria_label=aria_label
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(label, color_scheme=color_scheme, on_click=on_confirm)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1rem",
-            ),
-        ),
-    )

@@ -13,7 +13,7 @@ from crm_app.components.oidc import sso_section
 from crm_app.components.sessions import sessions_section
 from crm_app.components.settings_nav import settings_page
 from crm_app.components.two_factor import two_factor_section
-from crm_app.components.ui import field, link_box
+from crm_app.components.ui import confirm_button, field, link_box
 from crm_app.state.oidc import SsoConnectionState
 from crm_app.state.profile import ProfileState
 
@@ -146,19 +146,7 @@ FEED_NOTE = (
 
 
 def _confirm(label: str, title: str, description: str, on_confirm: rx.EventHandler) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(label, variant="soft", color_scheme="gray")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
-                justify="end",
-                margin_top="1rem",
-            ),
-        ),
-    )
+    return confirm_button(label, title, description, on_confirm, size="2", confirm_color="red")
 
 
 def _calendar_feed() -> rx.Component:

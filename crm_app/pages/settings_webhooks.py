@@ -9,8 +9,8 @@ from crm_app import routes
 from crm_app.components.layout import protected_page
 from crm_app.components.settings_nav import section_header, settings_page
 from crm_app.components.table import data_table
-from crm_app.components.ui import field, no_access
-from crm_app.components.webhook import confirm_button, event_checkbox, secret_dialog
+from crm_app.components.ui import confirm_button, field, no_access
+from crm_app.components.webhook import event_checkbox, secret_dialog
 from crm_app.state.base import AppState
 from crm_app.state.webhook import WebhookState as S
 
