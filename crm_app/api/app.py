@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from crm_app import routes
 from crm_app.api import input_guard, problems
@@ -102,8 +102,15 @@ def create_app() -> FastAPI:
 
 
 def _methods_allowed(app: FastAPI, request: Request) -> list[str]:
-    """The methods some route takes on the request's path (none: there is no such path)."""
-    routes_ = [r for r in app.routes if getattr(r, "path", "") != CATCH_ALL]
+    """The methods some API route takes on the request's path (none: there is no such path).
+    Mounts (the API docs' files, the web app's pages in production) are not API routes."""
+    routes_ = [
+        r
+        for r in app.routes
+        if not isinstance(r, Mount)
+        and getattr(r, "path", routes.API_PREFIX).startswith(routes.API_PREFIX)
+        and getattr(r, "path", "") != CATCH_ALL
+    ]
     return [
         method
         for method in ("DELETE", "GET", "PATCH", "POST", "PUT")

@@ -99,6 +99,14 @@ def test_every_response_carries_the_headers(client, path, status):
     assert_hardened(response)
 
 
+def test_with_the_pages_mounted_a_wrong_method_is_still_405_and_a_wrong_path_404(client):
+    # the web app's mount at "" takes any path and method; it must not count as an API route
+    put = client.put("/api/v1/contacts/1")
+    assert (put.status_code, put.headers["allow"]) == (405, "DELETE, GET, PATCH")
+    assert client.post("/api/v1/no-such-route").status_code == 404
+    assert_hardened(put)
+
+
 def test_a_page_runs_only_its_own_inline_scripts(client):
     for encoding in ("identity", "gzip"):
         response = client.get("/contacts/", headers={"Accept-Encoding": encoding})
