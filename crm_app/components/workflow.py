@@ -208,7 +208,7 @@ def _condition_row(row: rx.Var, i: rx.Var) -> rx.Component:
                 "condition-field-" + n,
                 row["field"],
                 lambda v: S.set_condition(i, "field", v),
-                _items(S.condition_field_choices),
+                _items(S.field_choices),
             ),
             choice_select(
                 "Condition " + n + " comparison",

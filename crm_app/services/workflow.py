@@ -176,6 +176,19 @@ def field_value(record: Any, field: str) -> Any:
     return getattr(record, field, None)
 
 
+def field_change(changes: dict[str, list[Any]], field: str) -> tuple[Any, Any] | None:
+    """(before, after) of a field in an event's changes, None when it did not change. A
+    custom field's change sits inside the record's "custom" change."""
+    if not field.startswith(CUSTOM_PREFIX):
+        found = changes.get(field)
+        return (found[0], found[1]) if found else None
+    if "custom" not in changes:
+        return None
+    key = field.removeprefix(CUSTOM_PREFIX)
+    before, after = (v if isinstance(v, dict) else {} for v in changes["custom"][:2])
+    return None if before.get(key) == after.get(key) else (before.get(key), after.get(key))
+
+
 def settable_fields(entity: str) -> list[str]:
     """The fields a "set field" action may change on this entity."""
     return [f for f in FIELDS.get(entity, {}) if f not in DERIVED]
@@ -423,7 +436,10 @@ def _fit_errors(
     entity = trigger.entity
     fields = FIELDS[entity] if session is None else condition_fields(session, entity)
     errors: list[FieldError] = []
-    if isinstance(trigger, FieldChanged) and trigger.field not in FIELDS[entity]:
+    watched = isinstance(trigger, FieldChanged) and not (
+        session is None and trigger.field.startswith(CUSTOM_PREFIX)
+    )
+    if watched and trigger.field not in fields:
         errors.append(FieldError("trigger.field", "Pick a field of this kind of record."))
     if isinstance(trigger, DateReached) and trigger.field not in date_fields(entity):
         errors.append(FieldError("trigger.field", "Pick a date field of this kind of record."))
@@ -607,8 +623,9 @@ def condition_holds(condition: Any, record: Any, fields: dict[str, tuple[str, st
 # ---- describing a rule ------------------------------------------------------------------------
 
 
-def _field_label(entity: str, field: str) -> str:
-    return FIELDS.get(entity, {}).get(field, (field, ""))[0].lower()
+def _field_label(entity: str, field: str, session: Session | None = None) -> str:
+    fields = condition_fields(session, entity) if session is not None else FIELDS.get(entity, {})
+    return fields.get(field, (field.removeprefix(CUSTOM_PREFIX), ""))[0].lower()
 
 
 def describe_trigger(session: Session, trigger: Any) -> str:
@@ -621,7 +638,8 @@ def describe_trigger(session: Session, trigger: Any) -> str:
     if isinstance(trigger, RecordUpdated):
         return f"{article} {noun} is changed"
     if isinstance(trigger, FieldChanged):
-        text = f"{article} {noun}'s {_field_label(trigger.entity, trigger.field)} changes"
+        label = _field_label(trigger.entity, trigger.field, session)
+        text = f"{article} {noun}'s {label} changes"
         return text + (f' to "{trigger.to_value}"' if trigger.to_value else "")
     if isinstance(trigger, StageChanged):
         pipeline = session.get(Pipeline, trigger.pipeline_id) if trigger.pipeline_id else None
@@ -829,12 +847,14 @@ def _stage_matches(session: Session, trigger: StageChanged, event: events.Domain
 def trigger_matches(session: Session, trigger: Any, event: events.DomainEvent) -> bool:
     """Whether an event (already of the trigger's entity and kind) fires the trigger."""
     if isinstance(trigger, FieldChanged):
-        if trigger.field not in event.changes:
+        change = field_change(event.changes, trigger.field)
+        if change is None:
             return False
         if trigger.to_value is None:
             return True
-        kind = FIELDS[trigger.entity][trigger.field][1]
-        return same_value(kind, event.changes[trigger.field][1], trigger.to_value)
+        fields = condition_fields(session, trigger.entity)
+        kind = fields.get(trigger.field, ("", "text"))[1]
+        return same_value(kind, change[1], trigger.to_value)
     if isinstance(trigger, StageChanged):
         return _stage_matches(session, trigger, event)
     if isinstance(trigger, ScoreCrosses):

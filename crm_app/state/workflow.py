@@ -93,14 +93,11 @@ class WorkflowState(AppState):
 
     @rx.var
     def field_choices(self) -> list[Choice]:
-        """Every field of the trigger's kind of record."""
-        fields = workflow.FIELDS.get(self.trigger.get("entity", ""), {})
-        return [Choice(f, label) for f, (label, _kind) in fields.items()]
-
-    @rx.var
-    def condition_field_choices(self) -> list[Choice]:
-        """Every field a condition may look at: the record's own, then its custom fields."""
-        return self.field_choices + self.custom_fields.get(self.trigger.get("entity", ""), [])
+        """Every field of the trigger's kind of record a condition or a "field changes"
+        trigger may look at: its own, then its custom fields."""
+        entity = self.trigger.get("entity", "")
+        own = [Choice(f, label) for f, (label, _kind) in workflow.FIELDS.get(entity, {}).items()]
+        return own + self.custom_fields.get(entity, [])
 
     @rx.var
     def date_field_choices(self) -> list[Choice]:
@@ -241,9 +238,11 @@ class WorkflowState(AppState):
         fields = list(workflow.FIELDS[entity])
         dates = workflow.date_fields(entity) or fields
         valid = dates if kind == "date_reached" else fields
-        if self.trigger["field"] not in valid:
-            self.trigger["field"] = valid[0]
         custom = [c.value for c in self.custom_fields.get(entity, [])]
+        if self.trigger["field"] not in valid and (
+            kind == "date_reached" or self.trigger["field"] not in custom
+        ):
+            self.trigger["field"] = valid[0]
         for row in self.conditions:
             if row["field"] not in fields and row["field"] not in custom:
                 row["field"] = fields[0]

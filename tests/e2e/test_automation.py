@@ -117,8 +117,10 @@ def test_a_condition_on_a_custom_field_picks_the_deals_it_acts_on(new_page, app_
     page.get_by_role("button", name="New rule").click()
     builder = page.get_by_role("region", name="New rule")
     builder.get_by_label("Rule name").fill("Tag enterprise deals")
-    _pick(page, "Trigger", "A record is created")
+    _pick(page, "Trigger", "A field changes")
     _pick(page, "Record", "Deal")
+    _pick(page, "Field", "Plan tier")  # custom fields can be watched too
+    _pick(page, "Trigger", "A record is created")
     builder.get_by_role("button", name="Add condition").click()
     _pick(page, "Condition 1 field", "Plan tier")
     builder.get_by_label("Condition 1 value").fill("Enterprise")

@@ -196,6 +196,43 @@ def test_conditions_look_at_custom_fields_of_every_type(db, people):
     }
 
 
+def test_a_custom_field_changing_to_a_value_fires_and_other_changes_do_not(db, people):
+    custom_field.create_field(
+        db,
+        actor=people.alice,
+        entity="deal",
+        label="Plan",
+        field_type="select",
+        options=["Starter", "Enterprise"],
+    )
+    upgraded = rule(
+        db,
+        people.alice,
+        {
+            "kind": "field_changed",
+            "entity": "deal",
+            "field": "custom.plan",
+            "to_value": "enterprise",
+        },
+        [{"kind": "add_tag", "tag": "upgraded"}],
+    )
+    assert workflow.describe_trigger(db, workflow.stored_parts(upgraded).trigger) == (
+        'A deal\'s plan changes to "enterprise"'
+    )
+    made = deal.create_deal(
+        db, actor=people.bob, data={"name": "Orbit", "custom": {"plan": "Starter"}}
+    )
+    deal.update_deal(db, actor=people.bob, deal_id=made.id, data={"name": "Orbit Labs"})
+    deal.update_deal(db, actor=people.bob, deal_id=made.id, data={"custom": {"plan": "Enterprise"}})
+    deal.update_deal(db, actor=people.bob, deal_id=made.id, data={"amount": "5000"})
+    [run] = run_queued(db)  # only the change of plan, to Enterprise
+    assert (run.workflow_id, run.record_id, run.status) == (
+        upgraded.id,
+        made.id,
+        RunStatus.succeeded,
+    )
+
+
 def test_a_condition_on_a_custom_field_must_name_a_live_one_and_compare_sensibly(db, people):
     custom_field.create_field(
         db, actor=people.alice, entity="deal", label="Plan", field_type="text"
