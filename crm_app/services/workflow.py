@@ -194,9 +194,11 @@ def settable_fields(entity: str) -> list[str]:
     return [f for f in FIELDS.get(entity, {}) if f not in DERIVED]
 
 
-def date_fields(entity: str) -> list[str]:
-    """The fields a date trigger may watch on this entity."""
-    return [f for f, (_l, kind) in FIELDS.get(entity, {}).items() if kind in ("date", "datetime")]
+def date_fields(entity: str, session: Session | None = None) -> list[str]:
+    """The fields a date trigger may watch on this entity: its own date fields, and with a
+    session its custom date fields too."""
+    fields = condition_fields(session, entity) if session is not None else FIELDS.get(entity, {})
+    return [f for f, (_l, kind) in fields.items() if kind in ("date", "datetime")]
 
 
 # ---- the parts of a rule ----------------------------------------------------------------------
@@ -441,7 +443,10 @@ def _fit_errors(
     )
     if watched and trigger.field not in fields:
         errors.append(FieldError("trigger.field", "Pick a field of this kind of record."))
-    if isinstance(trigger, DateReached) and trigger.field not in date_fields(entity):
+    dated = isinstance(trigger, DateReached) and not (
+        session is None and trigger.field.startswith(CUSTOM_PREFIX)
+    )
+    if dated and trigger.field not in date_fields(entity, session):
         errors.append(FieldError("trigger.field", "Pick a date field of this kind of record."))
     for i, condition in conditions:
         if session is None and condition.field.startswith(CUSTOM_PREFIX):
@@ -655,7 +660,7 @@ def describe_trigger(session: Session, trigger: Any) -> str:
             return f"A lead's score reaches {trigger.threshold}"
         return f"A lead's score drops below {trigger.threshold}"
     days = abs(trigger.offset_days)
-    label = _field_label(trigger.entity, trigger.field)
+    label = _field_label(trigger.entity, trigger.field, session)
     if days == 0:
         return f"{article} {noun}'s {label} is today"
     when = "before" if trigger.offset_days < 0 else "after"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal, select
+from sqlalchemy import Date, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -308,10 +308,14 @@ def execute_run(session: Session, run_id: int) -> RunStatus:
 # ---- date triggers ----------------------------------------------------------------------------
 
 
-def _due_on(column: Any, kind: str, offset_days: int) -> Any:
-    """SQL for the day a date rule fires for a row: the field's (UTC) date plus the offset."""
-    day = column if kind == "date" else cast(func.timezone("UTC", column), Date)
-    return day + literal(offset_days)
+def _day_of(model: Any, field: str, kind: str) -> Any:
+    """SQL for a row's date in a date field: a date column, a timestamp's UTC date, or a
+    custom date field's ISO text in `custom` (anything else in it is no date)."""
+    if field.startswith(workflow.CUSTOM_PREFIX):
+        text = model.custom[field.removeprefix(workflow.CUSTOM_PREFIX)].astext
+        return case((text.regexp_match(r"^\d{4}-\d{2}-\d{2}$"), cast(text, Date)), else_=None)
+    column = getattr(model, field)
+    return column if kind == "date" else cast(func.timezone("UTC", column), Date)
 
 
 def fire_date_triggers(session: Session, *, today: date | None = None) -> int:
@@ -334,8 +338,11 @@ def fire_date_triggers(session: Session, *, today: date | None = None) -> int:
         except ValidationFailed:
             continue
         model = MODELS[trigger.entity]
-        kind = workflow.FIELDS[trigger.entity][trigger.field][1]
-        due = _due_on(getattr(model, trigger.field), kind, trigger.offset_days)
+        fields = workflow.condition_fields(session, trigger.entity)
+        if trigger.field not in fields:
+            continue  # a custom date field deleted since the rule was written
+        # the day the rule fires for a row: the field's date plus the offset
+        due = _day_of(model, trigger.field, fields[trigger.field][1]) + literal(trigger.offset_days)
         since = rule.created_at.date()
         candidates = (
             select(literal(rule.id), model.id, due)

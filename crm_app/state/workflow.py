@@ -66,7 +66,8 @@ class WorkflowState(AppState):
     pipelines: list[Choice] = []
     templates: list[Choice] = []
     webhooks: list[Choice] = []
-    custom_fields: dict[str, list[Choice]] = {}  # entity -> "custom.<key>" fields conditions see
+    custom_fields: dict[str, list[Choice]] = {}  # entity -> its "custom.<key>" fields
+    custom_date_fields: dict[str, list[Choice]] = {}  # entity -> those of them that are dates
     # the builder ("" rule_id: a new rule)
     builder_open: bool = False
     rule_id: str = ""
@@ -104,7 +105,8 @@ class WorkflowState(AppState):
         """The date fields of the trigger's kind of record."""
         entity = self.trigger.get("entity", "")
         fields = workflow.FIELDS.get(entity, {})
-        return [Choice(f, fields[f][0]) for f in workflow.date_fields(entity)]
+        own = [Choice(f, fields[f][0]) for f in workflow.date_fields(entity)]
+        return own + self.custom_date_fields.get(entity, [])
 
     @rx.var
     def settable_choices(self) -> list[Choice]:
@@ -163,13 +165,18 @@ class WorkflowState(AppState):
         self.webhooks = [
             Choice(str(w.id), w.url) for w in webhook.list_webhooks(session, actor=actor)
         ]
-        self.custom_fields = {
+        custom = {
             entity: [
-                Choice(f, label)
-                for f, (label, _kind) in workflow.condition_fields(session, entity).items()
+                (f, label, kind)
+                for f, (label, kind) in workflow.condition_fields(session, entity).items()
                 if f.startswith(workflow.CUSTOM_PREFIX)
             ]
             for entity in workflow.ENTITIES
+        }
+        self.custom_fields = {e: [Choice(f, label) for f, label, _ in c] for e, c in custom.items()}
+        self.custom_date_fields = {
+            e: [Choice(f, label) for f, label, kind in c if kind == "date"]
+            for e, c in custom.items()
         }
         self._show(session, actor)
 
@@ -235,13 +242,12 @@ class WorkflowState(AppState):
         elif kind == "score_crosses":
             self.trigger["entity"] = "lead"
         entity = self.trigger["entity"]
+        custom = [c.value for c in self.custom_fields.get(entity, [])]
         fields = list(workflow.FIELDS[entity])
         dates = workflow.date_fields(entity) or fields
-        valid = dates if kind == "date_reached" else fields
-        custom = [c.value for c in self.custom_fields.get(entity, [])]
-        if self.trigger["field"] not in valid and (
-            kind == "date_reached" or self.trigger["field"] not in custom
-        ):
+        custom_dates = [c.value for c in self.custom_date_fields.get(entity, [])]
+        valid = dates + custom_dates if kind == "date_reached" else fields + custom
+        if self.trigger["field"] not in valid:
             self.trigger["field"] = valid[0]
         for row in self.conditions:
             if row["field"] not in fields and row["field"] not in custom:

@@ -593,6 +593,52 @@ def test_a_date_rule_fires_on_its_day_once(db, people):
     assert workflow_actions.fire_date_triggers(db, today=today + timedelta(days=1)) == 1
 
 
+def test_a_date_rule_watches_a_custom_date_field(db, people):
+    custom_field.create_field(
+        db, actor=people.alice, entity="deal", label="Renewal", field_type="date"
+    )
+    renewal = rule(
+        db,
+        people.alice,
+        {"kind": "date_reached", "entity": "deal", "field": "custom.renewal", "offset_days": -30},
+        [{"kind": "create_task", "subject": "Renewal call for {{name}}"}],
+    )
+    assert workflow.describe_trigger(db, workflow.stored_parts(renewal).trigger) == (
+        "30 days before a deal's renewal"
+    )
+    today = utcnow().date()
+    renews = {"Due": today + timedelta(days=30), "Later": today + timedelta(days=31)}
+    made = {
+        name: deal.create_deal(
+            db, actor=people.bob, data={"name": name, "custom": {"renewal": day.isoformat()}}
+        )
+        for name, day in renews.items()
+    }
+    garbled = make_deal(db, owner=people.bob, name="Garbled")
+    garbled.custom = {"renewal": "next spring"}  # as a bulk load could leave it: no date
+    db.flush()
+    assert workflow_actions.fire_date_triggers(db, today=today) == 1
+    [run] = run_queued(db)
+    assert (run.record_id, run.status) == (made["Due"].id, RunStatus.succeeded)
+    assert [t.subject for t in tasks_of(db, deal_id=made["Due"].id)] == ["Renewal call for Due"]
+
+
+def test_a_date_rule_must_watch_a_date_field(db, people):
+    custom_field.create_field(
+        db, actor=people.alice, entity="deal", label="Plan", field_type="text"
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        rule(
+            db,
+            people.alice,
+            {"kind": "date_reached", "entity": "deal", "field": "custom.plan"},
+            [TASK],
+        )
+    assert {e.field: e.message for e in refused.value.errors} == {
+        "trigger.field": "Pick a date field of this kind of record."
+    }
+
+
 def test_two_workers_at_once_fire_a_date_rule_once_per_record(engine):
     birthday = {"kind": "date_reached", "entity": "contact", "field": "created_at"}
     with Session(engine, expire_on_commit=False) as session:
