@@ -189,9 +189,11 @@ def field_change(changes: dict[str, list[Any]], field: str) -> tuple[Any, Any] |
     return None if before.get(key) == after.get(key) else (before.get(key), after.get(key))
 
 
-def settable_fields(entity: str) -> list[str]:
-    """The fields a "set field" action may change on this entity."""
-    return [f for f in FIELDS.get(entity, {}) if f not in DERIVED]
+def settable_fields(entity: str, session: Session | None = None) -> list[str]:
+    """The fields a "set field" action may change on this entity: its own (not those the
+    app derives), and with a session its custom fields too."""
+    fields = condition_fields(session, entity) if session is not None else FIELDS.get(entity, {})
+    return [f for f in fields if f not in DERIVED]
 
 
 def date_fields(entity: str, session: Session | None = None) -> list[str]:
@@ -461,7 +463,10 @@ def _fit_errors(
             elif _typed(fields[condition.field][1], condition.value) is None:
                 errors.append(FieldError(f"conditions.{i}.value", "Enter a number or a date."))
     for i, action in actions:
-        if isinstance(action, SetField) and action.field not in settable_fields(entity):
+        setting = isinstance(action, SetField) and not (
+            session is None and action.field.startswith(CUSTOM_PREFIX)
+        )
+        if setting and action.field not in settable_fields(entity, session):
             errors.append(FieldError(f"actions.{i}.field", "Pick a field the rule may set."))
         if isinstance(action, AddTag | AssignOwner) and entity == "activity":
             errors.append(FieldError(f"actions.{i}.kind", "Activities have no tags or owner."))

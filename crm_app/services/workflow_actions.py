@@ -151,8 +151,11 @@ def _send_email(session, author, entity, record, action, rule) -> str:
 
 def _set_field(session, author, entity, record, action, rule) -> str:
     value = action.value if action.value != "" else None
-    _update(session, author, entity, record.id, {action.field: value})
-    label = workflow.FIELDS[entity][action.field][0]
+    key = action.field.removeprefix(workflow.CUSTOM_PREFIX)
+    # a custom field is one key of the record's `custom`, which updates merge
+    data = {"custom": {key: value}} if key != action.field else {action.field: value}
+    _update(session, author, entity, record.id, data)
+    label = workflow.condition_fields(session, entity).get(action.field, (key,))[0]
     return f"Set {label.lower()} to “{action.value}”" if value else f"Emptied {label.lower()}"
 
 

@@ -110,10 +110,12 @@ class WorkflowState(AppState):
 
     @rx.var
     def settable_choices(self) -> list[Choice]:
-        """The fields a "set field" action may change on the trigger's kind of record."""
+        """The fields a "set field" action may change on the trigger's kind of record, its
+        custom fields last."""
         entity = self.trigger.get("entity", "")
         fields = workflow.FIELDS.get(entity, {})
-        return [Choice(f, fields[f][0]) for f in workflow.settable_fields(entity)]
+        own = [Choice(f, fields[f][0]) for f in workflow.settable_fields(entity)]
+        return own + self.custom_fields.get(entity, [])
 
     @rx.var
     def builder_title(self) -> str:
@@ -252,7 +254,7 @@ class WorkflowState(AppState):
         for row in self.conditions:
             if row["field"] not in fields and row["field"] not in custom:
                 row["field"] = fields[0]
-        settable = workflow.settable_fields(entity)
+        settable = workflow.settable_fields(entity) + custom
         for row in self.actions:
             if row["field"] not in settable:
                 row["field"] = settable[0]

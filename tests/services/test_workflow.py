@@ -401,6 +401,43 @@ def test_set_field_goes_through_the_records_own_rules(db, people):
     assert db.get(Deal, made.id).probability == 35
 
 
+def test_set_field_sets_one_custom_field_through_its_validation(db, people):
+    custom_field.create_field(
+        db,
+        actor=people.alice,
+        entity="contact",
+        label="Segment",
+        field_type="select",
+        options=["SMB", "Enterprise"],
+    )
+    custom_field.create_field(
+        db, actor=people.alice, entity="contact", label="Region", field_type="text"
+    )
+    good = rule(
+        db,
+        people.alice,
+        {"kind": "record_created", "entity": "contact"},
+        [{"kind": "set_field", "field": "custom.segment", "value": "enterprise"}],
+        name="Segment",
+    )
+    made = contact.create_contact(
+        db, actor=people.bob, data={"first_name": "Ada", "custom": {"region": "EMEA"}}
+    )
+    [run] = run_queued(db)
+    assert (run.workflow_id, run.status) == (good.id, RunStatus.succeeded)
+    assert run.actions_done == ["Set segment to “enterprise”"]
+    db.refresh(made)
+    assert made.custom == {"region": "EMEA", "segment": "Enterprise"}  # the other key kept
+
+    good.actions = [{"kind": "set_field", "field": "custom.segment", "value": "Mid-market"}]
+    db.add(good)
+    db.flush()
+    contact.create_contact(db, actor=people.bob, data={"first_name": "Bo"})
+    failed = run_queued(db)[-1]
+    assert failed.status == RunStatus.failed
+    assert failed.error.endswith("(custom.segment: Pick one of: SMB, Enterprise.)")
+
+
 def test_calling_a_webhook_queues_a_delivery_of_the_record(db, people):
     hook = Webhook(
         url="https://hooks.example.com/x",
