@@ -404,7 +404,7 @@ def then_section() -> rx.Component:
         rx.heading("Then", size="3", as_="h3"),
         rx.text(
             "Actions run in order as you, the rule's author. A task subject may use "
-            "{{name}} and other fields, e.g. {{amount}}.",
+            "{{name}} and other fields, e.g. {{amount}} or a custom one: {{custom.plan}}.",
             size="2",
             color_scheme="gray",
         ),

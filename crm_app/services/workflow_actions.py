@@ -69,7 +69,7 @@ UPDATES: dict[str, tuple[Callable[..., Any], str]] = {
     "activity": (activity.update_activity, "activity_id"),
 }
 WEBHOOK_EVENT = "workflow.triggered"  # what a rule's "call a webhook" sends
-MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+(?:\.[a-z0-9_]+)?)\s*\}\}")
 
 
 def display_name(entity: str, record: Any) -> str:
@@ -82,17 +82,18 @@ def display_name(entity: str, record: Any) -> str:
     return record.name
 
 
-def merge(text: str, entity: str, record: Any) -> str:
-    """`text` with {{name}} and {{field}} (any field rules know) filled from the record; an
-    unknown one is left as written."""
+def merge(text: str, entity: str, record: Any, fields: dict[str, Any] | None = None) -> str:
+    """`text` with {{name}} and {{field}} (any field rules know; `fields`, when given, adds the
+    custom ones: {{custom.plan}}) filled from the record; an unknown one is left as written."""
+    known = fields if fields is not None else workflow.FIELDS[entity]
 
     def value(match: re.Match[str]) -> str:
         key = match.group(1)
         if key == "name":
             return display_name(entity, record)
-        if key not in workflow.FIELDS[entity]:
+        if key not in known:
             return match.group(0)
-        found = getattr(record, key, None)
+        found = workflow.field_value(record, key)
         if isinstance(found, list):
             return ", ".join(str(v) for v in found)
         return "" if found is None else str(getattr(found, "value", found))
@@ -118,7 +119,9 @@ def _create_task(session, author, entity, record, action, rule) -> str:
         if entity == "activity"
         else {f"{entity}_id": record.id}
     )
-    subject = merge(action.subject, entity, record)[:300]
+    subject = merge(action.subject, entity, record, workflow.condition_fields(session, entity))[
+        :300
+    ]
     activity.create_activity(
         session,
         actor=author,

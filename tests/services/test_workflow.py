@@ -438,6 +438,23 @@ def test_set_field_sets_one_custom_field_through_its_validation(db, people):
     assert failed.error.endswith("(custom.segment: Pick one of: SMB, Enterprise.)")
 
 
+def test_a_task_subject_fills_in_custom_fields(db, people):
+    custom_field.create_field(
+        db, actor=people.alice, entity="deal", label="Plan", field_type="text"
+    )
+    subject = "Onboard {{name}} on {{ custom.plan }}; {{custom.nope}} stays"
+    rule(
+        db,
+        people.alice,
+        {"kind": "record_created", "entity": "deal"},
+        [{"kind": "create_task", "subject": subject, "due_in_days": 1}],
+    )
+    made = deal.create_deal(db, actor=people.bob, data={"name": "Orbit", "custom": {"plan": "Pro"}})
+    run_queued(db)
+    [task] = tasks_of(db, deal_id=made.id)
+    assert task.subject == "Onboard Orbit on Pro; {{custom.nope}} stays"
+
+
 def test_calling_a_webhook_queues_a_delivery_of_the_record(db, people):
     hook = Webhook(
         url="https://hooks.example.com/x",
