@@ -22,6 +22,7 @@ record it already ran on in the same chain, is logged as "stopped" and never run
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -142,8 +143,8 @@ OPERATORS: dict[str, str] = {
 }
 
 
-# Conditions may also look at a record's custom fields, named "custom.<key>"; their types
-# compare as the built-in types do (a checkbox as "yes" or "no").
+# Rules also see a record's custom fields, named "custom.<key>"; their types compare as the
+# built-in types do (a checkbox as "yes" or "no").
 CUSTOM_PREFIX = "custom."
 CUSTOM_KINDS = {
     FieldType.text: "text",
@@ -158,14 +159,14 @@ CUSTOM_KINDS = {
 }
 
 
-def condition_fields(session: Session, entity: str) -> dict[str, tuple[str, str]]:
-    """The fields a condition may look at, label and type: the record's own, then its live
-    custom fields in their display order."""
+def rule_fields(entity: str, session: Session | None = None) -> dict[str, tuple[str, str]]:
+    """The fields rules may use on this entity, label and type: its own, and with a session
+    its live custom fields after them, in their display order (read once per session)."""
     fields = dict(FIELDS.get(entity, {}))
-    if entity in custom_field.MODELS:
-        for definition in custom_field.list_fields(session, entity=entity):
-            kind = CUSTOM_KINDS[FieldType(definition.field_type)]
-            fields[CUSTOM_PREFIX + definition.key] = (definition.label, kind)
+    if session is not None and entity in custom_field.MODELS:
+        for spec in custom_field.specs(session, entity).values():
+            kind = CUSTOM_KINDS[FieldType(spec.field_type)]
+            fields[CUSTOM_PREFIX + spec.key] = (spec.label, kind)
     return fields
 
 
@@ -189,18 +190,24 @@ def field_change(changes: dict[str, list[Any]], field: str) -> tuple[Any, Any] |
     return None if before.get(key) == after.get(key) else (before.get(key), after.get(key))
 
 
-def settable_fields(entity: str, session: Session | None = None) -> list[str]:
-    """The fields a "set field" action may change on this entity: its own (not those the
-    app derives), and with a session its custom fields too."""
-    fields = condition_fields(session, entity) if session is not None else FIELDS.get(entity, {})
+def _settable(fields: dict[str, tuple[str, str]]) -> list[str]:
     return [f for f in fields if f not in DERIVED]
 
 
+def _dated(fields: dict[str, tuple[str, str]]) -> list[str]:
+    return [f for f, (_label, kind) in fields.items() if kind in ("date", "datetime")]
+
+
+def settable_fields(entity: str, session: Session | None = None) -> list[str]:
+    """The fields a "set field" action may change on this entity (not those the app derives);
+    with a session its custom fields too."""
+    return _settable(rule_fields(entity, session))
+
+
 def date_fields(entity: str, session: Session | None = None) -> list[str]:
-    """The fields a date trigger may watch on this entity: its own date fields, and with a
-    session its custom date fields too."""
-    fields = condition_fields(session, entity) if session is not None else FIELDS.get(entity, {})
-    return [f for f, (_l, kind) in fields.items() if kind in ("date", "datetime")]
+    """The fields a date trigger may watch on this entity; with a session its custom date
+    fields too."""
+    return _dated(rule_fields(entity, session))
 
 
 # ---- the parts of a rule ----------------------------------------------------------------------
@@ -438,24 +445,21 @@ def _fit_errors(
     condition and action comes with its place in the rule. Without a session (a stored rule
     read back to run) custom fields are not looked up: one deleted since reads as empty."""
     entity = trigger.entity
-    fields = FIELDS[entity] if session is None else condition_fields(session, entity)
+    fields = rule_fields(entity, session)
+
+    def unknown(field: str, among: Iterable[str]) -> bool:
+        # without a session custom fields are not looked up: they pass
+        return field not in among and not (session is None and field.startswith(CUSTOM_PREFIX))
+
     errors: list[FieldError] = []
-    watched = isinstance(trigger, FieldChanged) and not (
-        session is None and trigger.field.startswith(CUSTOM_PREFIX)
-    )
-    if watched and trigger.field not in fields:
+    if isinstance(trigger, FieldChanged) and unknown(trigger.field, fields):
         errors.append(FieldError("trigger.field", "Pick a field of this kind of record."))
-    dated = isinstance(trigger, DateReached) and not (
-        session is None and trigger.field.startswith(CUSTOM_PREFIX)
-    )
-    if dated and trigger.field not in date_fields(entity, session):
+    if isinstance(trigger, DateReached) and unknown(trigger.field, _dated(fields)):
         errors.append(FieldError("trigger.field", "Pick a date field of this kind of record."))
     for i, condition in conditions:
-        if session is None and condition.field.startswith(CUSTOM_PREFIX):
-            continue
-        if condition.field not in fields:
+        if unknown(condition.field, fields):
             errors.append(FieldError(f"conditions.{i}.field", "Pick a field of the record."))
-        elif condition.operator in ("greater_than", "less_than"):
+        elif condition.field in fields and condition.operator in ("greater_than", "less_than"):
             if fields[condition.field][1] not in ORDERED_TYPES:
                 errors.append(
                     FieldError(f"conditions.{i}.operator", "Only numbers and dates compare.")
@@ -463,10 +467,7 @@ def _fit_errors(
             elif _typed(fields[condition.field][1], condition.value) is None:
                 errors.append(FieldError(f"conditions.{i}.value", "Enter a number or a date."))
     for i, action in actions:
-        setting = isinstance(action, SetField) and not (
-            session is None and action.field.startswith(CUSTOM_PREFIX)
-        )
-        if setting and action.field not in settable_fields(entity, session):
+        if isinstance(action, SetField) and unknown(action.field, _settable(fields)):
             errors.append(FieldError(f"actions.{i}.field", "Pick a field the rule may set."))
         if isinstance(action, AddTag | AssignOwner) and entity == "activity":
             errors.append(FieldError(f"actions.{i}.kind", "Activities have no tags or owner."))
@@ -606,7 +607,7 @@ def same_value(kind: str, actual: Any, wanted: str) -> bool:
 
 def condition_holds(condition: Any, record: Any, fields: dict[str, tuple[str, str]]) -> bool:
     """Whether the condition holds for the record (its current values); `fields` is
-    `condition_fields` of its entity. A custom field deleted since the rule was written is
+    `rule_fields` of its entity. A custom field deleted since the rule was written is
     empty."""
     kind = fields.get(condition.field, ("", "text"))[1]
     actual = field_value(record, condition.field) if condition.field in fields else None
@@ -634,7 +635,7 @@ def condition_holds(condition: Any, record: Any, fields: dict[str, tuple[str, st
 
 
 def _field_label(entity: str, field: str, session: Session | None = None) -> str:
-    fields = condition_fields(session, entity) if session is not None else FIELDS.get(entity, {})
+    fields = rule_fields(entity, session)
     return fields.get(field, (field.removeprefix(CUSTOM_PREFIX), ""))[0].lower()
 
 
@@ -862,7 +863,7 @@ def trigger_matches(session: Session, trigger: Any, event: events.DomainEvent) -
             return False
         if trigger.to_value is None:
             return True
-        fields = condition_fields(session, trigger.entity)
+        fields = rule_fields(trigger.entity, session)
         kind = fields.get(trigger.field, ("", "text"))[1]
         return same_value(kind, change[1], trigger.to_value)
     if isinstance(trigger, StageChanged):

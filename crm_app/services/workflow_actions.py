@@ -119,9 +119,7 @@ def _create_task(session, author, entity, record, action, rule) -> str:
         if entity == "activity"
         else {f"{entity}_id": record.id}
     )
-    subject = merge(action.subject, entity, record, workflow.condition_fields(session, entity))[
-        :300
-    ]
+    subject = merge(action.subject, entity, record, workflow.rule_fields(entity, session))[:300]
     activity.create_activity(
         session,
         actor=author,
@@ -158,7 +156,7 @@ def _set_field(session, author, entity, record, action, rule) -> str:
     # a custom field is one key of the record's `custom`, which updates merge
     data = {"custom": {key: value}} if key != action.field else {action.field: value}
     _update(session, author, entity, record.id, data)
-    label = workflow.condition_fields(session, entity).get(action.field, (key,))[0]
+    label = workflow.rule_fields(entity, session).get(action.field, (key,))[0]
     return f"Set {label.lower()} to “{action.value}”" if value else f"Emptied {label.lower()}"
 
 
@@ -272,7 +270,7 @@ def _run_actions(session: Session, run: WorkflowRun, rule: Workflow, author: Use
 def _conditions_hold(session: Session, entity: str, conditions: list[Any], record: Any) -> bool:
     if not conditions:
         return True
-    fields = workflow.condition_fields(session, entity)
+    fields = workflow.rule_fields(entity, session)
     return all(workflow.condition_holds(c, record, fields) for c in conditions)
 
 
@@ -344,7 +342,7 @@ def fire_date_triggers(session: Session, *, today: date | None = None) -> int:
         except ValidationFailed:
             continue
         model = MODELS[trigger.entity]
-        fields = workflow.condition_fields(session, trigger.entity)
+        fields = workflow.rule_fields(trigger.entity, session)
         if trigger.field not in fields:
             continue  # a custom date field deleted since the rule was written
         # the day the rule fires for a row: the field's date plus the offset

@@ -170,7 +170,7 @@ class WorkflowState(AppState):
         custom = {
             entity: [
                 (f, label, kind)
-                for f, (label, kind) in workflow.condition_fields(session, entity).items()
+                for f, (label, kind) in workflow.rule_fields(entity, session).items()
                 if f.startswith(workflow.CUSTOM_PREFIX)
             ]
             for entity in workflow.ENTITIES

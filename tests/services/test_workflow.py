@@ -156,7 +156,7 @@ def test_conditions_look_at_custom_fields_of_every_type(db, people):
             field_type=field_type,
             options=options,
         )
-    offered = workflow.condition_fields(db, "deal")
+    offered = workflow.rule_fields("deal", db)
     assert offered["custom.plan"] == ("Plan", "choice")
     assert offered["custom.signed_nda"] == ("Signed NDA", "yes_no")
     big = rule(
