@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import procrastinate
@@ -92,43 +92,35 @@ async def note_failures(
     """Worker middleware: keep what a job raised (procrastinate keeps only that it failed),
     and forget it when a later attempt succeeds. An import paused by a shutdown is not a
     failure."""
+    from crm_app.services import job_queue
+
     job = context.job
     try:
         result = await call_next()
     except JobAborted:
         raise
     except Exception as error:
-        await asyncio.to_thread(_note_failure, job.id, job.attempts + 1, error)
+        note = partial(job_queue.note_failure, job_id=job.id, attempt=job.attempts + 1, error=error)
+        await asyncio.to_thread(_on_the_side, job.id, note)
         raise
     if job.attempts:  # a retry: an earlier attempt may have left an error
-        await asyncio.to_thread(_forget_failure, job.id)
+        forget = partial(job_queue.forget_failure, job_id=job.id)
+        await asyncio.to_thread(_on_the_side, job.id, forget)
     return result
 
 
-def _note_failure(job_id: int | None, attempt: int, error: Exception) -> None:
+def _on_the_side(job_id: int | None, write: Callable[[Session], None]) -> None:
+    """Write about a job in a transaction of its own; a failure here is logged, never put in
+    place of the job's own outcome."""
     from crm_app.db import session_scope
-    from crm_app.services import job_queue
 
     if job_id is None:
         return
     try:
         with session_scope() as session:
-            job_queue.note_failure(session, job_id=job_id, attempt=attempt, error=error)
-    except Exception:  # the job's own failure is what matters; never hide it behind ours
-        log.exception("Could not keep the error of job %s", job_id)
-
-
-def _forget_failure(job_id: int | None) -> None:
-    from crm_app.db import session_scope
-    from crm_app.services import job_queue
-
-    if job_id is None:
-        return
-    try:
-        with session_scope() as session:
-            job_queue.forget_failure(session, job_id=job_id)
+            write(session)
     except Exception:
-        log.exception("Could not clear the old error of job %s", job_id)
+        log.exception("Could not keep the outcome of job %s", job_id)
 
 
 async def _work(app: procrastinate.App, options: dict[str, Any]) -> None:
