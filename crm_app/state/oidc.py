@@ -8,6 +8,7 @@ from crm_app import routes
 from crm_app.services import oidc
 from crm_app.state.audit import local_time
 from crm_app.state.base import AppState, backend_url
+from crm_app.state.record_list import int_arg
 
 
 class SsoConnectionState(AppState):
@@ -52,10 +53,7 @@ class SsoConnectionState(AppState):
     @rx.event
     def disconnect(self, identity_id: str):
         """Stop a provider account signing one in."""
-        try:
-            target = int(str(identity_id)[:12])
-        except ValueError:
-            target = 0
+        target = int_arg(identity_id)
         self.connect_notice = self.connect_error = ""
 
         def disconnect(session, actor) -> None:

@@ -7,6 +7,7 @@ import reflex as rx
 from crm_app.services import session_list
 from crm_app.state.audit import local_time
 from crm_app.state.base import AppState
+from crm_app.state.record_list import int_arg
 
 
 class SessionsState(AppState):
@@ -37,10 +38,7 @@ class SessionsState(AppState):
     @rx.event
     def end_session(self, session_id: str):
         """End one other session; its open tabs go to the sign-in page within seconds."""
-        try:
-            target = int(str(session_id)[:12])
-        except ValueError:
-            target = 0
+        target = int_arg(session_id)
 
         def end(session, actor) -> None:
             session_list.end_session(

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from crm_app import routes
 from crm_app.api.deps import DbSession, client_ip
+from crm_app.models import User
 from crm_app.services import auth, oidc
 from crm_app.settings import get_settings
 
@@ -34,7 +35,7 @@ def start(request: Request, session: DbSession, next: str | None = None) -> Redi
 def connect(request: Request, session: DbSession) -> RedirectResponse:
     """A signed-in user connects their provider account: the same trip, bound to them. Only
     from the app's own pages (a cross-site link cannot start one)."""
-    user = auth.authenticate(session, request.cookies.get(routes.SESSION_COOKIE))
+    user = _signed_in(request, session)
     if user is None:
         return RedirectResponse(routes.login(routes.SETTINGS_PROFILE), status_code=303)
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
@@ -44,6 +45,11 @@ def connect(request: Request, session: DbSession) -> RedirectResponse:
     except oidc.SsoRefused as refusal:
         return RedirectResponse(routes.profile_sso(error=refusal.reason), status_code=303)
     return _to_provider(started)
+
+
+def _signed_in(request: Request, session: DbSession) -> User | None:
+    """The user of this browser's session cookie, if it is live."""
+    return auth.authenticate(session, request.cookies.get(routes.SESSION_COOKIE))
 
 
 def _to_provider(started: oidc.SsoStart) -> RedirectResponse:
@@ -77,7 +83,7 @@ def callback(
         provider_error=error,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
-        signed_in=auth.authenticate(session, request.cookies.get(routes.SESSION_COOKIE)),
+        signed_in=_signed_in(request, session),
     )
     if outcome.connecting:
         reason = outcome.error.reason if outcome.error else None
