@@ -57,7 +57,9 @@ def test_admin_changes_a_role_and_deactivating_ends_the_users_session(new_page, 
     admin.get_by_role("alertdialog").get_by_role("button", name="Deactivate").click()
     expect(admin.get_by_role("row", name=re.compile("Carol Rep"))).to_contain_text("Deactivated")
 
-    # Carol's open tab is refused at her next step and sent to sign in.
+    # Carol's open tab leaves for sign-in on its own within seconds (the session watch; going
+    # somewhere at that moment would race its navigation), and so does any page she asks for.
+    expect(carol).to_have_url(re.compile(r"/login"), timeout=10_000)
     carol.goto("/settings/api-keys")
     expect(carol).to_have_url(re.compile(r"/login"))
     with app_server.session() as session:
