@@ -102,7 +102,12 @@ def app_server(tmp_path_factory, sso_provider) -> Iterator[E2E]:
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless (Playwright never downloads a browser here)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait up to 10 s, not Playwright's 5: a 2-core machine building, serving and
+    # browsing at once is sometimes slower than that. What an issue times (a tab leaving within
+    # seconds, a board redrawing) keeps its own explicit timeout.
+    expect.set_options(timeout=10_000)
 
     if not shutil.which("chromium") and not shutil.which(CHROMIUM):
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package.")
