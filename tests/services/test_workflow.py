@@ -50,6 +50,18 @@ def rule(db, actor, trigger, actions, conditions=(), name="Rule") -> Workflow:
     )
 
 
+def define(db, people, entity: str, label: str, field_type: str, *options: str):
+    """A custom field, defined by Alice (an admin)."""
+    return custom_field.create_field(
+        db,
+        actor=people.alice,
+        entity=entity,
+        label=label,
+        field_type=field_type,
+        options=list(options) or None,
+    )
+
+
 def run_queued(db) -> list[WorkflowRun]:
     """What the worker does: run every queued run (and those they queue) until none is left."""
     while True:
@@ -141,21 +153,11 @@ def test_a_new_record_fires_only_when_the_conditions_hold(db, people):
 
 
 def test_conditions_look_at_custom_fields_of_every_type(db, people):
-    for label, field_type, options in (
-        ("Plan", "select", ["Starter", "Enterprise"]),
-        ("Seats", "number", None),
-        ("Renewal", "date", None),
-        ("Signed NDA", "checkbox", None),
-        ("Regions", "multi_select", ["EMEA", "APAC"]),
-    ):
-        custom_field.create_field(
-            db,
-            actor=people.alice,
-            entity="deal",
-            label=label,
-            field_type=field_type,
-            options=options,
-        )
+    define(db, people, "deal", "Plan", "select", "Starter", "Enterprise")
+    define(db, people, "deal", "Seats", "number")
+    define(db, people, "deal", "Renewal", "date")
+    define(db, people, "deal", "Signed NDA", "checkbox")
+    define(db, people, "deal", "Regions", "multi_select", "EMEA", "APAC")
     offered = workflow.rule_fields("deal", db)
     assert offered["custom.plan"] == ("Plan", "choice")
     assert offered["custom.signed_nda"] == ("Signed NDA", "yes_no")
@@ -197,14 +199,7 @@ def test_conditions_look_at_custom_fields_of_every_type(db, people):
 
 
 def test_a_custom_field_changing_to_a_value_fires_and_other_changes_do_not(db, people):
-    custom_field.create_field(
-        db,
-        actor=people.alice,
-        entity="deal",
-        label="Plan",
-        field_type="select",
-        options=["Starter", "Enterprise"],
-    )
+    define(db, people, "deal", "Plan", "select", "Starter", "Enterprise")
     upgraded = rule(
         db,
         people.alice,
@@ -234,9 +229,7 @@ def test_a_custom_field_changing_to_a_value_fires_and_other_changes_do_not(db, p
 
 
 def test_a_condition_on_a_custom_field_must_name_a_live_one_and_compare_sensibly(db, people):
-    custom_field.create_field(
-        db, actor=people.alice, entity="deal", label="Plan", field_type="text"
-    )
+    define(db, people, "deal", "Plan", "text")
     trigger = {"kind": "record_created", "entity": "deal"}
     with pytest.raises(ValidationFailed) as refused:
         rule(
@@ -256,9 +249,7 @@ def test_a_condition_on_a_custom_field_must_name_a_live_one_and_compare_sensibly
 
 
 def test_a_custom_field_deleted_after_the_rule_was_written_reads_as_empty(db, people):
-    plan = custom_field.create_field(
-        db, actor=people.alice, entity="contact", label="Plan", field_type="text"
-    )
+    plan = define(db, people, "contact", "Plan", "text")
     empty_plan = rule(
         db,
         people.alice,
@@ -402,17 +393,8 @@ def test_set_field_goes_through_the_records_own_rules(db, people):
 
 
 def test_set_field_sets_one_custom_field_through_its_validation(db, people):
-    custom_field.create_field(
-        db,
-        actor=people.alice,
-        entity="contact",
-        label="Segment",
-        field_type="select",
-        options=["SMB", "Enterprise"],
-    )
-    custom_field.create_field(
-        db, actor=people.alice, entity="contact", label="Region", field_type="text"
-    )
+    define(db, people, "contact", "Segment", "select", "SMB", "Enterprise")
+    define(db, people, "contact", "Region", "text")
     good = rule(
         db,
         people.alice,
@@ -439,9 +421,7 @@ def test_set_field_sets_one_custom_field_through_its_validation(db, people):
 
 
 def test_a_task_subject_fills_in_custom_fields(db, people):
-    custom_field.create_field(
-        db, actor=people.alice, entity="deal", label="Plan", field_type="text"
-    )
+    define(db, people, "deal", "Plan", "text")
     subject = "Onboard {{name}} on {{ custom.plan }}; {{custom.nope}} stays"
     rule(
         db,
@@ -648,9 +628,7 @@ def test_a_date_rule_fires_on_its_day_once(db, people):
 
 
 def test_a_date_rule_watches_a_custom_date_field(db, people):
-    custom_field.create_field(
-        db, actor=people.alice, entity="deal", label="Renewal", field_type="date"
-    )
+    define(db, people, "deal", "Renewal", "date")
     renewal = rule(
         db,
         people.alice,
@@ -678,9 +656,7 @@ def test_a_date_rule_watches_a_custom_date_field(db, people):
 
 
 def test_a_date_rule_must_watch_a_date_field(db, people):
-    custom_field.create_field(
-        db, actor=people.alice, entity="deal", label="Plan", field_type="text"
-    )
+    define(db, people, "deal", "Plan", "text")
     with pytest.raises(ValidationFailed) as refused:
         rule(
             db,
