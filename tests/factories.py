@@ -484,3 +484,27 @@ def make_report_data(session: Session, people: People) -> ReportData:
     activity(dave, "email", "2026-03-05")
     session.flush()
     return ReportData(d, leads, stages)
+
+
+def make_custom_field(
+    session: Session,
+    people,
+    label: str,
+    field_type: str,
+    options: list[str] | None = None,
+    *,
+    entity: str = "contact",
+    required: bool = False,
+):
+    """A custom field, defined through the service by Alice (an admin)."""
+    from crm_app.services import custom_field
+
+    return custom_field.create_field(
+        session,
+        actor=people.alice,
+        entity=entity,
+        label=label,
+        field_type=field_type,
+        options=options,
+        required=required,
+    )

@@ -12,19 +12,7 @@ from crm_app.models import AuditEvent, Contact
 from crm_app.services import custom_field as cf
 from crm_app.services import custom_value as cv
 from crm_app.services.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
-from tests.factories import make_contact
-
-
-def _field(db, people, label, field_type, options=None, *, entity="contact", required=False):
-    return cf.create_field(
-        db,
-        actor=people.alice,
-        entity=entity,
-        label=label,
-        field_type=field_type,
-        options=options,
-        required=required,
-    )
+from tests.factories import make_contact, make_custom_field
 
 
 def _errors(error: pytest.ExceptionInfo) -> dict[str, str]:
@@ -39,64 +27,67 @@ def _clean(db, values, *, partial=False, entity="contact"):
 
 
 def test_the_key_is_a_slug_of_the_label(db, people):
-    field = _field(db, people, "  Renewal   Date (UTC)! ", "date")
+    field = make_custom_field(db, people, "  Renewal   Date (UTC)! ", "date")
     assert field.key == "renewal_date_utc"
     assert field.label == "Renewal Date (UTC)!"
-    assert _field(db, people, "Straße № 1", "text").key == "strasse_no_1"
-    assert _field(db, people, "2nd phone", "text").key == "field_2nd_phone"
+    assert make_custom_field(db, people, "Straße № 1", "text").key == "strasse_no_1"
+    assert make_custom_field(db, people, "2nd phone", "text").key == "field_2nd_phone"
 
 
 def test_keys_get_a_suffix_when_taken_even_by_a_deleted_field(db, people):
-    first = _field(db, people, "Tier", "text")
-    second = _field(db, people, "Tier!", "text")
+    first = make_custom_field(db, people, "Tier", "text")
+    second = make_custom_field(db, people, "Tier!", "text")
     assert (first.key, second.key) == ("tier", "tier_2")
     cf.delete_field(db, actor=people.alice, field_id=first.id)
-    assert _field(db, people, "Tier", "text").key == "tier_3"
+    assert make_custom_field(db, people, "Tier", "text").key == "tier_3"
 
 
 def test_keys_never_take_a_built_in_column_name(db, people):
-    assert _field(db, people, "Email", "text").key == "email_2"
-    assert _field(db, people, "Owner", "text").key == "owner_2"
-    assert _field(db, people, "Lifecycle stage", "text").key == "lifecycle_stage_2"
+    assert make_custom_field(db, people, "Email", "text").key == "email_2"
+    assert make_custom_field(db, people, "Owner", "text").key == "owner_2"
+    assert make_custom_field(db, people, "Lifecycle stage", "text").key == "lifecycle_stage_2"
     # the same label is free on an entity without such a column
-    assert _field(db, people, "Lifecycle stage", "text", entity="deal").key == "lifecycle_stage"
-    assert _field(db, people, "Amount", "money", entity="deal").key == "amount_2"
+    assert (
+        make_custom_field(db, people, "Lifecycle stage", "text", entity="deal").key
+        == "lifecycle_stage"
+    )
+    assert make_custom_field(db, people, "Amount", "money", entity="deal").key == "amount_2"
 
 
 def test_a_label_is_needed_and_unique_per_entity(db, people):
-    _field(db, people, "Tier", "text")
+    make_custom_field(db, people, "Tier", "text")
     with pytest.raises(ValidationFailed) as error:
-        _field(db, people, "tier", "number")
+        make_custom_field(db, people, "tier", "number")
     assert _errors(error) == {"label": "Contacts already have this field."}
     with pytest.raises(ValidationFailed) as error:
-        _field(db, people, "   ", "bogus")
+        make_custom_field(db, people, "   ", "bogus")
     assert _errors(error) == {"label": "Enter a label.", "field_type": "Pick a type."}
-    assert _field(db, people, "Tier", "text", entity="account").key == "tier"
+    assert make_custom_field(db, people, "Tier", "text", entity="account").key == "tier"
 
 
 def test_select_types_need_unique_options(db, people):
     with pytest.raises(ValidationFailed) as error:
-        _field(db, people, "Tier", "select", ["", "  "])
+        make_custom_field(db, people, "Tier", "select", ["", "  "])
     assert _errors(error) == {"options": "Enter at least one option, one per line."}
     with pytest.raises(ValidationFailed) as error:
-        _field(db, people, "Tier", "select", ["Gold", "gold "])
+        make_custom_field(db, people, "Tier", "select", ["Gold", "gold "])
     assert _errors(error) == {"options": "“gold” is listed twice."}
     with pytest.raises(ValidationFailed) as error:
-        _field(db, people, "Tags2", "multi_select", ["A, B"])
+        make_custom_field(db, people, "Tags2", "multi_select", ["A, B"])
     assert "cannot contain commas" in _errors(error)["options"]
-    field = _field(db, people, "Tier", "select", [" Gold ", "", "Silver"])
+    field = make_custom_field(db, people, "Tier", "select", [" Gold ", "", "Silver"])
     assert field.options == ["Gold", "Silver"]
-    assert _field(db, people, "Notes", "long_text", ["ignored"]).options == []
+    assert make_custom_field(db, people, "Notes", "long_text", ["ignored"]).options == []
 
 
 def test_a_checkbox_cannot_be_required(db, people):
     with pytest.raises(ValidationFailed) as error:
-        _field(db, people, "VIP", "checkbox", required=True)
+        make_custom_field(db, people, "VIP", "checkbox", required=True)
     assert "cannot be required" in _errors(error)["required"]
 
 
 def test_only_admins_change_definitions_but_everyone_lists_them(db, people):
-    field = _field(db, people, "Tier", "text")
+    field = make_custom_field(db, people, "Tier", "text")
     for person in (people.mona, people.bob, people.vic):
         with pytest.raises(Forbidden):
             cf.create_field(db, actor=person, entity="contact", label="X", field_type="text")
@@ -113,11 +104,11 @@ def test_unknown_entities_are_refused(db, people):
     with pytest.raises(ValidationFailed):
         cf.list_fields(db, entity="user")
     with pytest.raises(ValidationFailed):
-        _field(db, people, "X", "text", entity="users")
+        make_custom_field(db, people, "X", "text", entity="users")
 
 
 def test_update_changes_label_options_and_required_but_never_key_or_type(db, people):
-    field = _field(db, people, "Tier", "select", ["Gold", "Silver"])
+    field = make_custom_field(db, people, "Tier", "select", ["Gold", "Silver"])
     cf.update_field(
         db,
         actor=people.alice,
@@ -135,7 +126,7 @@ def test_update_changes_label_options_and_required_but_never_key_or_type(db, peo
 
 
 def test_removing_an_option_in_use_is_refused_with_the_count(db, people):
-    field = _field(db, people, "Tier", "select", ["Gold", "Silver", "Bronze"])
+    field = make_custom_field(db, people, "Tier", "select", ["Gold", "Silver", "Bronze"])
     make_contact(db, owner=people.bob, custom={"tier": "Gold"})
     make_contact(db, owner=people.bob, custom={"tier": "Gold"})
     trashed = make_contact(db, owner=people.bob, custom={"tier": "Silver"})
@@ -149,7 +140,7 @@ def test_removing_an_option_in_use_is_refused_with_the_count(db, people):
 
 
 def test_removing_a_multi_select_option_in_use_is_refused(db, people):
-    field = _field(db, people, "Interests", "multi_select", ["Golf", "Chess"])
+    field = make_custom_field(db, people, "Interests", "multi_select", ["Golf", "Chess"])
     make_contact(db, owner=people.bob, custom={"interests": ["Golf", "Chess"]})
     with pytest.raises(ValidationFailed) as error:
         cf.update_field(db, actor=people.alice, field_id=field.id, options=["Golf"])
@@ -157,7 +148,7 @@ def test_removing_a_multi_select_option_in_use_is_refused(db, people):
 
 
 def test_delete_keeps_values_and_restore_brings_the_field_back(db, people):
-    field = _field(db, people, "Tier", "select", ["Gold"])
+    field = make_custom_field(db, people, "Tier", "select", ["Gold"])
     contact = make_contact(db, owner=people.bob, custom={"tier": "Gold"})
     cf.delete_field(db, actor=people.alice, field_id=field.id)
     assert cf.list_fields(db, entity="contact") == []
@@ -176,16 +167,16 @@ def test_delete_keeps_values_and_restore_brings_the_field_back(db, people):
 
 
 def test_restore_is_refused_when_another_field_took_the_label(db, people):
-    field = _field(db, people, "Tier", "text")
+    field = make_custom_field(db, people, "Tier", "text")
     cf.delete_field(db, actor=people.alice, field_id=field.id)
-    _field(db, people, "Tier", "number")
+    make_custom_field(db, people, "Tier", "number")
     with pytest.raises(ValidationFailed) as error:
         cf.restore_field(db, actor=people.alice, field_id=field.id)
     assert "rename it first" in _errors(error)["label"]
 
 
 def test_fields_are_listed_in_order_and_can_be_moved(db, people):
-    a, b, c = (_field(db, people, label, "text") for label in ("A", "B", "C"))
+    a, b, c = (make_custom_field(db, people, label, "text") for label in ("A", "B", "C"))
     assert [f.key for f in cf.list_fields(db, entity="contact")] == ["a", "b", "c"]
     cf.move_field(db, actor=people.alice, field_id=c.id, offset=-1)
     assert [f.key for f in cf.list_fields(db, entity="contact")] == ["a", "c", "b"]
@@ -198,7 +189,7 @@ def test_fields_are_listed_in_order_and_can_be_moved(db, people):
 
 
 def test_every_change_is_audited(db, people):
-    field = _field(db, people, "Tier", "text")
+    field = make_custom_field(db, people, "Tier", "text")
     cf.update_field(db, actor=people.alice, field_id=field.id, label="Level")
     cf.delete_field(db, actor=people.alice, field_id=field.id)
     cf.restore_field(db, actor=people.alice, field_id=field.id)
@@ -215,15 +206,15 @@ def test_every_change_is_audited(db, people):
 
 
 def test_values_are_cleaned_per_type(db, people):
-    _field(db, people, "Nickname", "text")
-    _field(db, people, "Bio", "long_text")
-    _field(db, people, "Seats", "number")
-    _field(db, people, "Budget", "money")
-    _field(db, people, "Renewal", "date")
-    _field(db, people, "Tier", "select", ["Gold", "Silver"])
-    _field(db, people, "Interests", "multi_select", ["Golf", "Chess", "Go"])
-    _field(db, people, "VIP", "checkbox")
-    _field(db, people, "Site", "url")
+    make_custom_field(db, people, "Nickname", "text")
+    make_custom_field(db, people, "Bio", "long_text")
+    make_custom_field(db, people, "Seats", "number")
+    make_custom_field(db, people, "Budget", "money")
+    make_custom_field(db, people, "Renewal", "date")
+    make_custom_field(db, people, "Tier", "select", ["Gold", "Silver"])
+    make_custom_field(db, people, "Interests", "multi_select", ["Golf", "Chess", "Go"])
+    make_custom_field(db, people, "VIP", "checkbox")
+    make_custom_field(db, people, "Site", "url")
     cleaned = _clean(
         db,
         {
@@ -262,7 +253,7 @@ def test_values_are_cleaned_per_type(db, people):
     ],
 )
 def test_numbers_are_stored_as_json_numbers(db, people, raw, stored):
-    _field(db, people, "Seats", "number")
+    make_custom_field(db, people, "Seats", "number")
     value = _clean(db, {"seats": raw})["seats"]
     assert value == stored and type(value) is type(stored)
 
@@ -279,7 +270,7 @@ def test_numbers_are_stored_as_json_numbers(db, people, raw, stored):
     ],
 )
 def test_money_is_a_decimal_string_with_two_places_never_a_float(db, people, raw, stored):
-    _field(db, people, "Budget", "money")
+    make_custom_field(db, people, "Budget", "money")
     assert _clean(db, {"budget": raw}) == {"budget": stored}
 
 
@@ -312,21 +303,21 @@ def test_money_is_a_decimal_string_with_two_places_never_a_float(db, people, raw
 def test_bad_values_get_a_message_a_person_understands(
     db, people, field_type, options, raw, message
 ):
-    _field(db, people, "Thing", field_type, options)
+    make_custom_field(db, people, "Thing", field_type, options)
     with pytest.raises(ValidationFailed) as error:
         _clean(db, {"thing": raw})
     assert _errors(error)["custom.thing"].startswith(message)
 
 
 def test_checkbox_accepts_words_and_keeps_false(db, people):
-    _field(db, people, "VIP", "checkbox")
+    make_custom_field(db, people, "VIP", "checkbox")
     for raw, stored in [("true", True), ("No", False), ("1", True), ("0", False), (False, False)]:
         assert _clean(db, {"vip": raw}) == {"vip": stored}
 
 
 def test_all_bad_fields_and_unknown_keys_are_reported_at_once(db, people):
-    _field(db, people, "Seats", "number")
-    _field(db, people, "Tier", "select", ["Gold", "Silver"])
+    make_custom_field(db, people, "Seats", "number")
+    make_custom_field(db, people, "Tier", "select", ["Gold", "Silver"])
     with pytest.raises(ValidationFailed) as error:
         _clean(db, {"seats": "many", "tier": "Bronze", "shoe_size": 44})
     assert _errors(error) == {
@@ -337,8 +328,8 @@ def test_all_bad_fields_and_unknown_keys_are_reported_at_once(db, people):
 
 
 def test_empty_values_are_dropped_on_create_and_clear_on_partial_update(db, people):
-    _field(db, people, "Nickname", "text")
-    _field(db, people, "Interests", "multi_select", ["Golf"])
+    make_custom_field(db, people, "Nickname", "text")
+    make_custom_field(db, people, "Interests", "multi_select", ["Golf"])
     assert _clean(db, {"nickname": " ", "interests": []}) == {}
     patch = _clean(db, {"nickname": "", "interests": None}, partial=True)
     assert patch == {"nickname": None, "interests": None}
@@ -352,8 +343,8 @@ def test_empty_values_are_dropped_on_create_and_clear_on_partial_update(db, peop
 
 
 def test_required_fields_are_needed_on_create_and_cannot_be_cleared(db, people):
-    _field(db, people, "Tier", "select", ["Gold"], required=True)
-    _field(db, people, "Nickname", "text")
+    make_custom_field(db, people, "Tier", "select", ["Gold"], required=True)
+    make_custom_field(db, people, "Nickname", "text")
     with pytest.raises(ValidationFailed) as error:
         _clean(db, {"nickname": "Bobby"})
     assert _errors(error) == {"custom.tier": "Tier is required."}
@@ -368,7 +359,7 @@ def test_required_fields_are_needed_on_create_and_cannot_be_cleared(db, people):
 
 
 def test_values_belong_to_their_entity(db, people):
-    _field(db, people, "Tier", "text", entity="account")
+    make_custom_field(db, people, "Tier", "text", entity="account")
     assert _clean(db, {"tier": "A"}, entity="account") == {"tier": "A"}
     with pytest.raises(ValidationFailed):
         _clean(db, {"tier": "A"}, entity="contact")
@@ -381,10 +372,10 @@ def test_a_non_object_is_refused(db, people):
 
 
 def test_display_values(db, people):
-    money = _field(db, people, "Budget", "money")
-    number = _field(db, people, "Seats", "number")
-    box = _field(db, people, "VIP", "checkbox")
-    multi = _field(db, people, "Interests", "multi_select", ["Golf", "Go"])
+    money = make_custom_field(db, people, "Budget", "money")
+    number = make_custom_field(db, people, "Seats", "number")
+    box = make_custom_field(db, people, "VIP", "checkbox")
+    multi = make_custom_field(db, people, "Interests", "multi_select", ["Golf", "Go"])
     assert cv.display_value(money, "1250.5") == "1250.50"
     assert cv.display_value(number, 100) == "100"
     assert cv.display_value(number, 2.5) == "2.5"
@@ -401,14 +392,14 @@ def test_display_values(db, people):
 def crowd(db, people):
     """Three contacts with custom values, and the definitions by key."""
     fields = [
-        _field(db, people, "Nickname", "text"),
-        _field(db, people, "Seats", "number"),
-        _field(db, people, "Budget", "money"),
-        _field(db, people, "Renewal", "date"),
-        _field(db, people, "Tier", "select", ["Gold", "Silver"]),
-        _field(db, people, "Interests", "multi_select", ["Golf", "Chess", "Go"]),
-        _field(db, people, "VIP", "checkbox"),
-        _field(db, people, "Site", "url"),
+        make_custom_field(db, people, "Nickname", "text"),
+        make_custom_field(db, people, "Seats", "number"),
+        make_custom_field(db, people, "Budget", "money"),
+        make_custom_field(db, people, "Renewal", "date"),
+        make_custom_field(db, people, "Tier", "select", ["Gold", "Silver"]),
+        make_custom_field(db, people, "Interests", "multi_select", ["Golf", "Chess", "Go"]),
+        make_custom_field(db, people, "VIP", "checkbox"),
+        make_custom_field(db, people, "Site", "url"),
     ]
     rows = {
         "ann": {

@@ -27,6 +27,7 @@ from crm_app.services import contact, custom_field, deal, lead, workflow, workfl
 from crm_app.services.errors import Forbidden, ValidationFailed
 from tests.factories import (
     make_contact,
+    make_custom_field,
     make_deal,
     make_scoring_rule,
     make_user,
@@ -47,18 +48,6 @@ def rule(db, actor, trigger, actions, conditions=(), name="Rule") -> Workflow:
             "conditions": list(conditions),
             "actions": list(actions),
         },
-    )
-
-
-def define(db, people, entity: str, label: str, field_type: str, *options: str):
-    """A custom field, defined by Alice (an admin)."""
-    return custom_field.create_field(
-        db,
-        actor=people.alice,
-        entity=entity,
-        label=label,
-        field_type=field_type,
-        options=list(options) or None,
     )
 
 
@@ -153,11 +142,11 @@ def test_a_new_record_fires_only_when_the_conditions_hold(db, people):
 
 
 def test_conditions_look_at_custom_fields_of_every_type(db, people):
-    define(db, people, "deal", "Plan", "select", "Starter", "Enterprise")
-    define(db, people, "deal", "Seats", "number")
-    define(db, people, "deal", "Renewal", "date")
-    define(db, people, "deal", "Signed NDA", "checkbox")
-    define(db, people, "deal", "Regions", "multi_select", "EMEA", "APAC")
+    make_custom_field(db, people, "Plan", "select", ["Starter", "Enterprise"], entity="deal")
+    make_custom_field(db, people, "Seats", "number", entity="deal")
+    make_custom_field(db, people, "Renewal", "date", entity="deal")
+    make_custom_field(db, people, "Signed NDA", "checkbox", entity="deal")
+    make_custom_field(db, people, "Regions", "multi_select", ["EMEA", "APAC"], entity="deal")
     offered = workflow.rule_fields("deal", db)
     assert offered["custom.plan"] == ("Plan", "choice")
     assert offered["custom.signed_nda"] == ("Signed NDA", "yes_no")
@@ -199,7 +188,7 @@ def test_conditions_look_at_custom_fields_of_every_type(db, people):
 
 
 def test_a_custom_field_changing_to_a_value_fires_and_other_changes_do_not(db, people):
-    define(db, people, "deal", "Plan", "select", "Starter", "Enterprise")
+    make_custom_field(db, people, "Plan", "select", ["Starter", "Enterprise"], entity="deal")
     upgraded = rule(
         db,
         people.alice,
@@ -229,7 +218,7 @@ def test_a_custom_field_changing_to_a_value_fires_and_other_changes_do_not(db, p
 
 
 def test_a_condition_on_a_custom_field_must_name_a_live_one_and_compare_sensibly(db, people):
-    define(db, people, "deal", "Plan", "text")
+    make_custom_field(db, people, "Plan", "text", entity="deal")
     trigger = {"kind": "record_created", "entity": "deal"}
     with pytest.raises(ValidationFailed) as refused:
         rule(
@@ -249,7 +238,12 @@ def test_a_condition_on_a_custom_field_must_name_a_live_one_and_compare_sensibly
 
 
 def test_a_custom_field_deleted_after_the_rule_was_written_reads_as_empty(db, people):
-    plan = define(db, people, "contact", "Plan", "text")
+    plan = make_custom_field(
+        db,
+        people,
+        "Plan",
+        "text",
+    )
     empty_plan = rule(
         db,
         people.alice,
@@ -393,8 +387,19 @@ def test_set_field_goes_through_the_records_own_rules(db, people):
 
 
 def test_set_field_sets_one_custom_field_through_its_validation(db, people):
-    define(db, people, "contact", "Segment", "select", "SMB", "Enterprise")
-    define(db, people, "contact", "Region", "text")
+    make_custom_field(
+        db,
+        people,
+        "Segment",
+        "select",
+        ["SMB", "Enterprise"],
+    )
+    make_custom_field(
+        db,
+        people,
+        "Region",
+        "text",
+    )
     good = rule(
         db,
         people.alice,
@@ -421,7 +426,7 @@ def test_set_field_sets_one_custom_field_through_its_validation(db, people):
 
 
 def test_a_task_subject_fills_in_custom_fields(db, people):
-    define(db, people, "deal", "Plan", "text")
+    make_custom_field(db, people, "Plan", "text", entity="deal")
     subject = "Onboard {{name}} on {{ custom.plan }}; {{custom.nope}} stays"
     rule(
         db,
@@ -628,7 +633,7 @@ def test_a_date_rule_fires_on_its_day_once(db, people):
 
 
 def test_a_date_rule_watches_a_custom_date_field(db, people):
-    define(db, people, "deal", "Renewal", "date")
+    make_custom_field(db, people, "Renewal", "date", entity="deal")
     renewal = rule(
         db,
         people.alice,
@@ -656,7 +661,7 @@ def test_a_date_rule_watches_a_custom_date_field(db, people):
 
 
 def test_a_date_rule_must_watch_a_date_field(db, people):
-    define(db, people, "deal", "Plan", "text")
+    make_custom_field(db, people, "Plan", "text", entity="deal")
     with pytest.raises(ValidationFailed) as refused:
         rule(
             db,
