@@ -87,7 +87,7 @@ def create_app() -> FastAPI:
 
     @app.api_route(
         CATCH_ALL,
-        methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        methods=list(problems.API_METHODS),
         include_in_schema=False,
     )
     def unknown_route(path: str, request: Request) -> JSONResponse:
@@ -113,7 +113,7 @@ def _methods_allowed(app: FastAPI, request: Request) -> list[str]:
     ]
     return [
         method
-        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        for method in problems.API_METHODS
         if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes_)
     ]
 

@@ -47,6 +47,10 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# The methods the API answers; a path taking only some of them is a 405 for the others.
+API_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
 def method_not_allowed(allowed_methods: list[str], request: Request) -> JSONResponse:
     """405 naming the methods the path takes."""
     allowed = ", ".join(sorted(allowed_methods))
@@ -61,7 +65,7 @@ def only_methods(router: APIRouter, path: str, *allowed: str) -> None:
     """Answer 405 on `path` for every method but `allowed`. Register it right after the
     path's own routes, before a `/{id}` route the path would otherwise fall into (where
     PATCH /pipelines/order would be a 422 for a pipeline id "order")."""
-    others = [m for m in ("DELETE", "GET", "PATCH", "POST", "PUT") if m not in allowed]
+    others = [m for m in API_METHODS if m not in allowed]
 
     @router.api_route(path, methods=others, include_in_schema=False)
     def not_allowed(request: Request) -> JSONResponse:
